@@ -1,0 +1,591 @@
+//! `WWW-Authenticate` challenges (RFC 9110 §11), with the Basic (RFC 7617),
+//! Bearer (RFC 6750 §3) and step-up (RFC 9470) parameters.
+//!
+//! A [`Challenge`] is validated when it is built: a value that cannot be
+//! sent is a [`ChallengeError`], never a broken header. Rendering follows
+//! the sender rules: parameters are comma-separated, `realm` is always a
+//! quoted-string (§11.5), other values are quoted when they are not tokens,
+//! and only `"` and `\` are escaped.
+//!
+//! ```
+//! use bouncer_core::challenge::{BearerError, Challenge};
+//!
+//! let c = Challenge::bearer()
+//!     .realm("example")
+//!     .error(BearerError::InvalidToken)
+//!     .error_description("The access token expired")
+//!     .build()?;
+//! assert_eq!(
+//!     c.to_string(),
+//!     r#"Bearer realm="example", error="invalid_token", error_description="The access token expired""#
+//! );
+//! let parsed = Challenge::parse_list(&c.to_string())?;
+//! assert_eq!(parsed, vec![c]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use crate::reason::{AuthnReason, ForbiddenReason, Reason};
+use crate::syntax::{self, Cursor, SyntaxError};
+
+/// Why a challenge could not be built or parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChallengeError {
+    /// The scheme is not a token.
+    #[error("auth-scheme `{0}` is not a token")]
+    InvalidScheme(String),
+    /// A parameter name is not a token.
+    #[error("auth-param name `{0}` is not a token")]
+    InvalidParamName(String),
+    /// A parameter occurs twice (names are case-insensitive).
+    #[error("auth-param `{0}` occurs twice")]
+    DuplicateParam(String),
+    /// A value holds characters that cannot be sent (controls, non-ASCII).
+    #[error("the value of `{0}` cannot be sent in a header")]
+    InvalidValue(&'static str),
+    /// A value breaks its parameter's own character rules (RFC 6750 §3).
+    #[error("the value of `{0}` breaks its character rules")]
+    InvalidBearerValue(&'static str),
+    /// A token68 with characters outside its alphabet.
+    #[error("invalid token68")]
+    InvalidToken68,
+    /// A header value that is not a valid challenge list.
+    #[error("malformed challenge list: {0}")]
+    Syntax(#[from] SyntaxError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Param {
+    name: String,
+    value: String,
+    /// Always send as quoted-string (realm, and every RFC 6750/7617 param).
+    quoted: bool,
+}
+
+/// One challenge: an auth-scheme with a token68 or auth-params.
+///
+/// Equality compares the scheme case-insensitively, parameter names
+/// case-insensitively and values exactly, ignoring how a value was quoted —
+/// the same meaning a recipient gives them.
+#[derive(Debug, Clone, Eq)]
+pub struct Challenge {
+    scheme: String,
+    token68: Option<String>,
+    params: Vec<Param>,
+}
+
+impl PartialEq for Challenge {
+    fn eq(&self, other: &Self) -> bool {
+        self.scheme.eq_ignore_ascii_case(&other.scheme)
+            && self.token68 == other.token68
+            && self.params.len() == other.params.len()
+            && self
+                .params
+                .iter()
+                .zip(&other.params)
+                .all(|(a, b)| a.name.eq_ignore_ascii_case(&b.name) && a.value == b.value)
+    }
+}
+
+impl Challenge {
+    /// A challenge for `scheme` with no parameters.
+    pub fn new(scheme: &str) -> Result<Self, ChallengeError> {
+        if !syntax::is_token(scheme) {
+            return Err(ChallengeError::InvalidScheme(scheme.to_owned()));
+        }
+        Ok(Self {
+            scheme: scheme.to_owned(),
+            token68: None,
+            params: Vec::new(),
+        })
+    }
+
+    /// A challenge with a scheme known to be a token and no parameters.
+    pub(crate) fn bare(scheme: &'static str) -> Self {
+        Self {
+            scheme: scheme.to_owned(),
+            token68: None,
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter, quoted when the value is not a token (and always
+    /// for `realm`, RFC 9110 §11.5).
+    pub fn param(self, name: &str, value: &str) -> Result<Self, ChallengeError> {
+        let quoted = name.eq_ignore_ascii_case("realm");
+        self.push(name, value, quoted)
+    }
+
+    /// Adds a parameter that is always sent as a quoted-string.
+    pub fn quoted_param(self, name: &str, value: &str) -> Result<Self, ChallengeError> {
+        self.push(name, value, true)
+    }
+
+    fn push(mut self, name: &str, value: &str, quoted: bool) -> Result<Self, ChallengeError> {
+        if !syntax::is_token(name) {
+            return Err(ChallengeError::InvalidParamName(name.to_owned()));
+        }
+        if self.token68.is_some() {
+            return Err(ChallengeError::InvalidToken68);
+        }
+        if self
+            .params
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case(name))
+        {
+            return Err(ChallengeError::DuplicateParam(name.to_owned()));
+        }
+        if !syntax::is_quotable(value) {
+            return Err(ChallengeError::InvalidValue("auth-param"));
+        }
+        self.params.push(Param {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            quoted,
+        });
+        Ok(self)
+    }
+
+    /// Sets a token68 instead of parameters.
+    pub fn with_token68(mut self, token68: &str) -> Result<Self, ChallengeError> {
+        if !self.params.is_empty() || !syntax::is_token68(token68) {
+            return Err(ChallengeError::InvalidToken68);
+        }
+        self.token68 = Some(token68.to_owned());
+        Ok(self)
+    }
+
+    /// `Basic realm="…", charset="UTF-8"` (RFC 7617 §2.1).
+    pub fn basic(realm: &str) -> Result<Self, ChallengeError> {
+        Self::new("Basic")?
+            .quoted_param("realm", realm)?
+            .quoted_param("charset", "UTF-8")
+    }
+
+    /// A builder for a Bearer challenge (RFC 6750 §3, RFC 9470 §3).
+    pub fn bearer() -> BearerChallenge {
+        BearerChallenge::default()
+    }
+
+    /// The auth-scheme as given.
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The token68, if the challenge carries one.
+    pub fn token68(&self) -> Option<&str> {
+        self.token68.as_deref()
+    }
+
+    /// A parameter's value, by case-insensitive name.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(|p| p.value.as_str())
+    }
+
+    /// The parameters in order, as `(name, value)`.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.as_str()))
+    }
+
+    /// The challenge as a header value. Infallible: every part was validated
+    /// at construction and is visible ASCII.
+    pub fn to_header_value(&self) -> HeaderValue {
+        HeaderValue::from_str(&self.to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+    }
+
+    /// Parses a `WWW-Authenticate` field value (`#challenge`).
+    pub fn parse_list(value: &str) -> Result<Vec<Challenge>, ChallengeError> {
+        Ok(Cursor::new(value)
+            .list()?
+            .into_iter()
+            .map(Self::from_element)
+            .collect())
+    }
+
+    /// Parses every `WWW-Authenticate` field line of a header map, in order
+    /// (several lines are one comma-separated list, RFC 9110 §5.3).
+    pub fn parse_headers(headers: &http::HeaderMap) -> Result<Vec<Challenge>, ChallengeError> {
+        let mut out = Vec::new();
+        for v in headers.get_all(http::header::WWW_AUTHENTICATE) {
+            let s = v
+                .to_str()
+                .map_err(|_| ChallengeError::Syntax(SyntaxError::NotAscii))?;
+            out.extend(Self::parse_list(s)?);
+        }
+        Ok(out)
+    }
+
+    fn from_element(e: syntax::Element) -> Self {
+        Self {
+            params: e
+                .params
+                .into_iter()
+                .map(|(name, value)| {
+                    let quoted = name.eq_ignore_ascii_case("realm");
+                    Param {
+                        name,
+                        value,
+                        quoted,
+                    }
+                })
+                .collect(),
+            scheme: e.scheme,
+            token68: e.token68,
+        }
+    }
+}
+
+impl fmt::Display for Challenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::with_capacity(64);
+        syntax::render(
+            &mut out,
+            &self.scheme,
+            self.token68.as_deref(),
+            self.params.iter().map(|p| (&p.name, &p.value, p.quoted)),
+        );
+        f.write_str(&out)
+    }
+}
+
+/// The `error` codes of RFC 6750 §3.1 and RFC 9470 §3.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BearerError {
+    /// Malformed request or header.
+    InvalidRequest,
+    /// The token is expired, revoked, malformed or otherwise invalid.
+    InvalidToken,
+    /// The token lacks a scope the request needs (sent with 403).
+    InsufficientScope,
+    /// Stronger or fresher user authentication is needed (RFC 9470).
+    InsufficientUserAuthentication,
+}
+
+impl BearerError {
+    /// The wire value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::InsufficientUserAuthentication => "insufficient_user_authentication",
+        }
+    }
+
+    /// The error a Bearer challenge carries for a denial reason, or `None`
+    /// when the reason names no bearer error (no token was presented, or the
+    /// scheme was not accepted: RFC 6750 §3.1).
+    pub const fn for_reason(reason: Reason) -> Option<Self> {
+        match reason {
+            Reason::Authn(r) => match r {
+                AuthnReason::MissingCredentials | AuthnReason::UnsupportedScheme => None,
+                AuthnReason::MalformedCredentials => Some(Self::InvalidRequest),
+                AuthnReason::MfaRequired => Some(Self::InsufficientUserAuthentication),
+                _ => Some(Self::InvalidToken),
+            },
+            Reason::Forbidden(ForbiddenReason::InsufficientScope) => Some(Self::InsufficientScope),
+            Reason::Forbidden(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for BearerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Builder for a Bearer challenge. Values are checked against RFC 6750 §3
+/// in [`build`](Self::build).
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct BearerChallenge {
+    realm: Option<String>,
+    error: Option<BearerError>,
+    error_description: Option<String>,
+    error_uri: Option<String>,
+    scope: Option<String>,
+    acr_values: Option<String>,
+    max_age: Option<u64>,
+    resource_metadata: Option<String>,
+}
+
+/// `%x20-21 / %x23-5B / %x5D-7E`: what RFC 6750 allows in
+/// `error_description` (no `"` and no `\`).
+fn is_nqschar(b: u8) -> bool {
+    matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E)
+}
+
+/// `%x21 / %x23-5B / %x5D-7E`: RFC 6750's NQCHAR (scope tokens, URIs).
+fn is_nqchar(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E)
+}
+
+impl BearerChallenge {
+    /// The protection space.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// The error code.
+    pub fn error(mut self, error: BearerError) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Sets the error code when `Some`.
+    pub fn maybe_error(mut self, error: Option<BearerError>) -> Self {
+        self.error = error;
+        self
+    }
+
+    /// A human-readable explanation (NQSCHAR only).
+    pub fn error_description(mut self, text: impl Into<String>) -> Self {
+        self.error_description = Some(text.into());
+        self
+    }
+
+    /// A URI of a page explaining the error.
+    pub fn error_uri(mut self, uri: impl Into<String>) -> Self {
+        self.error_uri = Some(uri.into());
+        self
+    }
+
+    /// The scope needed, as space-separated scope tokens.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// RFC 9470 acceptable authentication context classes, space-separated.
+    pub fn acr_values(mut self, values: impl Into<String>) -> Self {
+        self.acr_values = Some(values.into());
+        self
+    }
+
+    /// RFC 9470 maximum age of the authentication, in seconds.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age.as_secs());
+        self
+    }
+
+    /// RFC 9728 protected-resource metadata URL.
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
+    }
+
+    /// Validates every value and builds the challenge.
+    pub fn build(self) -> Result<Challenge, ChallengeError> {
+        let mut c = Challenge::new("Bearer")?;
+        if let Some(realm) = &self.realm {
+            c = c.quoted_param("realm", realm)?;
+        }
+        if let Some(error) = self.error {
+            c = c.quoted_param("error", error.as_str())?;
+        }
+        if let Some(d) = &self.error_description {
+            if !d.bytes().all(is_nqschar) {
+                return Err(ChallengeError::InvalidBearerValue("error_description"));
+            }
+            c = c.quoted_param("error_description", d)?;
+        }
+        if let Some(u) = &self.error_uri {
+            if u.is_empty() || !u.bytes().all(is_nqchar) {
+                return Err(ChallengeError::InvalidBearerValue("error_uri"));
+            }
+            c = c.quoted_param("error_uri", u)?;
+        }
+        if let Some(s) = &self.scope {
+            let valid = !s.is_empty()
+                && s.split(' ')
+                    .all(|t| !t.is_empty() && t.bytes().all(is_nqchar));
+            if !valid {
+                return Err(ChallengeError::InvalidBearerValue("scope"));
+            }
+            c = c.quoted_param("scope", s)?;
+        }
+        if let Some(a) = &self.acr_values {
+            let valid = !a.is_empty()
+                && a.split(' ')
+                    .all(|t| !t.is_empty() && t.bytes().all(is_nqchar));
+            if !valid {
+                return Err(ChallengeError::InvalidBearerValue("acr_values"));
+            }
+            c = c.quoted_param("acr_values", a)?;
+        }
+        if let Some(m) = self.max_age {
+            c = c.quoted_param("max_age", &m.to_string())?;
+        }
+        if let Some(u) = &self.resource_metadata {
+            if u.is_empty() || !u.bytes().all(is_nqchar) {
+                return Err(ChallengeError::InvalidBearerValue("resource_metadata"));
+            }
+            c = c.quoted_param("resource_metadata", u)?;
+        }
+        Ok(c)
+    }
+}
+
+/// Renders several challenges on one field line, comma-separated. Prefer
+/// one field line per challenge for interoperability (RFC 9110 §11.6.1);
+/// this is for logs and tests.
+pub fn render_list(challenges: &[Challenge]) -> String {
+    challenges
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc9110_multi_challenge_example_renders_and_parses() {
+        let wire =
+            r#"Basic realm="simple", Newauth realm="apps", type=1, title="Login to \"apps\"""#;
+        let basic = Challenge::new("Basic")
+            .unwrap()
+            .param("realm", "simple")
+            .unwrap();
+        let newauth = Challenge::new("Newauth")
+            .unwrap()
+            .param("realm", "apps")
+            .unwrap()
+            .param("type", "1")
+            .unwrap()
+            .param("title", r#"Login to "apps""#)
+            .unwrap();
+        assert_eq!(render_list(&[basic.clone(), newauth.clone()]), wire);
+        let parsed = Challenge::parse_list(wire).unwrap();
+        assert_eq!(parsed, vec![basic.clone(), newauth.clone()]);
+        assert_eq!(parsed[1].get("title"), Some(r#"Login to "apps""#));
+        // RFC 7235's order parses to the same two challenges, reversed.
+        let old =
+            r#"Newauth realm="apps", type=1, title="Login to \"apps\"", Basic realm="simple""#;
+        assert_eq!(Challenge::parse_list(old).unwrap(), vec![newauth, basic]);
+    }
+
+    #[test]
+    fn rfc6750_examples_render_exactly() {
+        let c = Challenge::bearer().realm("example").build().unwrap();
+        assert_eq!(c.to_string(), r#"Bearer realm="example""#);
+        let c = Challenge::bearer()
+            .realm("example")
+            .error(BearerError::InvalidToken)
+            .error_description("The access token expired")
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.to_string(),
+            r#"Bearer realm="example", error="invalid_token", error_description="The access token expired""#
+        );
+        assert_eq!(Challenge::parse_list(&c.to_string()).unwrap(), vec![c]);
+    }
+
+    #[test]
+    fn rfc9470_step_up_challenge() {
+        let c = Challenge::bearer()
+            .error(BearerError::InsufficientUserAuthentication)
+            .error_description("A different authentication level is required")
+            .acr_values("myACR")
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.to_string(),
+            r#"Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="myACR""#
+        );
+        let c = Challenge::bearer()
+            .error(BearerError::InsufficientUserAuthentication)
+            .max_age(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        assert_eq!(c.get("max_age"), Some("5"));
+        assert!(c.to_string().contains(r#"max_age="5""#));
+    }
+
+    #[test]
+    fn basic_carries_charset() {
+        let c = Challenge::basic("api").unwrap();
+        assert_eq!(c.to_string(), r#"Basic realm="api", charset="UTF-8""#);
+    }
+
+    #[test]
+    fn bearer_values_are_checked() {
+        assert!(Challenge::bearer()
+            .error_description("say \"hi\"")
+            .build()
+            .is_err());
+        assert!(Challenge::bearer()
+            .error_description("back\\slash")
+            .build()
+            .is_err());
+        assert!(Challenge::bearer().scope("a  b").build().is_err());
+        assert!(Challenge::bearer().scope("").build().is_err());
+        assert!(Challenge::bearer().realm("line\nbreak").build().is_err());
+        assert!(Challenge::bearer()
+            .scope("documents:read documents:write")
+            .build()
+            .is_ok());
+    }
+
+    #[test]
+    fn construction_rejects_bad_names_and_duplicates() {
+        assert!(Challenge::new("Bad Scheme").is_err());
+        assert!(Challenge::new("").is_err());
+        let c = Challenge::new("X").unwrap().param("a", "1").unwrap();
+        assert!(c.clone().param("A", "2").is_err());
+        assert!(c.param("b c", "2").is_err());
+    }
+
+    #[test]
+    fn empty_and_escaped_values_round_trip() {
+        let c = Challenge::new("X")
+            .unwrap()
+            .param("realm", "")
+            .unwrap()
+            .param("p", r#"a,b "q" \ z"#)
+            .unwrap();
+        let s = c.to_string();
+        assert_eq!(s, r#"X realm="", p="a,b \"q\" \\ z""#);
+        assert_eq!(Challenge::parse_list(&s).unwrap(), vec![c]);
+    }
+
+    #[test]
+    fn parse_tolerates_empty_elements_and_case() {
+        let parsed =
+            Challenge::parse_list(r#" , bearer Realm="a" , , Basic realm="b",charset="UTF-8""#)
+                .unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0].get("realm"), Some("a"));
+        assert_eq!(parsed[1].get("charset"), Some("UTF-8"));
+    }
+
+    #[test]
+    fn token68_challenge() {
+        let c = Challenge::new("Negotiate")
+            .unwrap()
+            .with_token68("abc+/==")
+            .unwrap();
+        assert_eq!(c.to_string(), "Negotiate abc+/==");
+        assert_eq!(
+            Challenge::parse_list("Negotiate abc+/==, Basic realm=\"x\"").unwrap()[0],
+            c
+        );
+    }
+}

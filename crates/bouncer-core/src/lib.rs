@@ -1,0 +1,94 @@
+//! # bouncer-core
+//!
+//! The vocabulary of [bouncer]: the decision every request gets — allow,
+//! **401** (not authenticated, with a challenge), **403** (not allowed), or
+//! a fault (500/503) — and the staged [`Gate`] that makes it.
+//!
+//! **Depend on this crate** when you write your own authenticator, guard or
+//! authorizer, or a framework adapter. It has no runtime, no framework and
+//! no crypto: `http`, `thiserror`, `async-trait`, and `serde` behind a
+//! feature.
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `serde` | `Serialize` for [`Problem`] |
+//! | `json` | [`Problem::to_json`] (pulls in `serde_json`) |
+//!
+//! ## The one rule
+//!
+//! **401** when authenticating (again, or more strongly) could change the
+//! answer; **403** when it could not. The [`Gate`] runs five stages in
+//! order and the first that denies decides:
+//!
+//! 1. request guards ([`RequestGuard`]) → 403
+//! 2. authentication ([`Authenticator`]) → 401 + challenges
+//! 3. account state ([`AccountDirectory`]) → 403
+//! 4. authorization ([`Authorizer`]) → 403 (404 for a missing resource)
+//! 5. step-up ([`StepUp`]) → 401 + RFC 9470 challenge
+//!
+//! A stage that errors is a [`Fault`]: 500, or 503 with `Retry-After`.
+//! Never 401/403, never allow.
+//!
+//! ## Invariants the types enforce
+//!
+//! - A [`Denial`] has exactly one status; 401s always carry at least one
+//!   [`Challenge`].
+//! - [`Authenticated`] can only be built by the gate, and it is what an
+//!   [`Authorizer`] receives.
+//! - Challenges are validated when built: a value that cannot be sent is a
+//!   [`ChallengeError`], not a broken header.
+//!
+//! ## Example
+//!
+//! ```
+//! use bouncer_core::{Challenge, Credentials};
+//!
+//! // Parse credentials (scheme is case-insensitive, the length is bounded).
+//! let c = Credentials::parse("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")?;
+//! assert!(c.is_scheme("basic"));
+//!
+//! // Build and render a challenge (RFC 9110 §11 syntax).
+//! let ch = Challenge::basic("api")?;
+//! assert_eq!(ch.to_string(), r#"Basic realm="api", charset="UTF-8""#);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! See [`Gate`] for a whole decision and [`Authenticator`] for writing your
+//! own scheme.
+//!
+//! [bouncer]: https://github.com/bouncer-rs/bouncer
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod authorization;
+pub mod challenge;
+mod gate;
+mod identity;
+mod outcome;
+pub mod problem;
+pub mod reason;
+mod request;
+mod requirement;
+mod syntax;
+mod traits;
+
+pub use authorization::{AuthorizationError, Credentials};
+pub use challenge::{BearerChallenge, BearerError, Challenge, ChallengeError};
+pub use gate::{Gate, GateBuilder, GuardsPassed, Profile, Stage, StageOutcome, Trace, Verdict};
+pub use identity::{
+    AuthContext, Authenticated, CredentialInfo, Identity, PrincipalKind, SchemeName,
+};
+pub use outcome::{
+    AccessError, AuthnError, Caller, Decision, Denial, Fault, Forbidden, InternalError, Refused,
+    Rejection, Unauthenticated, Unavailable,
+};
+pub use problem::{Problem, PROBLEM_JSON};
+pub use reason::{AuthnReason, ForbiddenReason, Reason};
+pub use request::RequestContext;
+pub use requirement::{Authentication, Requirement, StepUp};
+pub use traits::{
+    AccountDirectory, AccountState, Authenticator, Authorizer, ChallengeContext, RequestGuard,
+};
+
+/// Re-exported so implementors use the same macro version.
+pub use async_trait::async_trait;

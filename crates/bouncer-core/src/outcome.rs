@@ -1,0 +1,510 @@
+//! What stages return when they do not allow: [`Rejection`] (401),
+//! [`Forbidden`] (403), [`Fault`] (500/503), and what the gate makes of
+//! them: a [`Denial`] inside a [`Decision`].
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::challenge::Challenge;
+use crate::identity::Authenticated;
+use crate::problem::Problem;
+use crate::reason::{AuthnReason, ForbiddenReason, Reason};
+use crate::requirement::StepUp;
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// An authenticator's "these are my credentials, and they fail".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    reason: AuthnReason,
+    description: Option<Cow<'static, str>>,
+    step_up: Option<StepUp>,
+}
+
+impl Rejection {
+    /// A rejection for `reason` with its standard description.
+    pub const fn new(reason: AuthnReason) -> Self {
+        Self {
+            reason,
+            description: None,
+            step_up: None,
+        }
+    }
+
+    /// Replaces the description sent as `error_description` and `detail`.
+    /// Keep it fixed and free of user input.
+    pub fn with_description(mut self, text: impl Into<Cow<'static, str>>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// Attaches the step-up requirement that was not met (for
+    /// `mfa_required`, so the challenge can carry `acr_values`/`max_age`).
+    pub fn with_step_up(mut self, step_up: StepUp) -> Self {
+        self.step_up = Some(step_up);
+        self
+    }
+
+    /// The reason.
+    pub fn reason(&self) -> AuthnReason {
+        self.reason
+    }
+
+    /// The description.
+    pub fn description(&self) -> &str {
+        self.description
+            .as_deref()
+            .unwrap_or(self.reason.description())
+    }
+
+    /// The unmet step-up requirement, if any.
+    pub fn step_up(&self) -> Option<&StepUp> {
+        self.step_up.as_ref()
+    }
+}
+
+impl From<AuthnReason> for Rejection {
+    fn from(reason: AuthnReason) -> Self {
+        Self::new(reason)
+    }
+}
+
+/// A stage's "you may not" (403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forbidden {
+    reason: ForbiddenReason,
+    scope: Option<Cow<'static, str>>,
+}
+
+impl Forbidden {
+    /// A refusal for `reason`.
+    pub const fn new(reason: ForbiddenReason) -> Self {
+        Self {
+            reason,
+            scope: None,
+        }
+    }
+
+    /// `insufficient_scope` naming the scope the request needs.
+    pub fn insufficient_scope(scope: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            reason: ForbiddenReason::InsufficientScope,
+            scope: Some(scope.into()),
+        }
+    }
+
+    /// The reason.
+    pub fn reason(&self) -> ForbiddenReason {
+        self.reason
+    }
+
+    /// The missing scope, for `insufficient_scope`.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+}
+
+impl From<ForbiddenReason> for Forbidden {
+    fn from(reason: ForbiddenReason) -> Self {
+        Self::new(reason)
+    }
+}
+
+/// Something broke: never the caller's fault, never 401/403, never allow.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Fault {
+    /// A bug or an unexpected error (500).
+    Internal(InternalError),
+    /// A backing service is unreachable (503 with `Retry-After`).
+    Unavailable(Unavailable),
+}
+
+impl Fault {
+    /// An internal error with a static context and its cause.
+    pub fn internal(context: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::Internal(InternalError {
+            context,
+            source: Some(source.into()),
+        })
+    }
+
+    /// An internal error with only a context.
+    pub fn internal_msg(context: &'static str) -> Self {
+        Self::Internal(InternalError {
+            context,
+            source: None,
+        })
+    }
+
+    /// A dependency that is down; clients may retry after `retry_after`.
+    pub fn unavailable(
+        dependency: &'static str,
+        retry_after: Duration,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::Unavailable(Unavailable {
+            dependency,
+            retry_after,
+            source: Some(source.into()),
+        })
+    }
+
+    /// The status: 500 or 503.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The code sent in the problem body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Internal(_) => "internal_error",
+            Self::Unavailable(_) => "service_unavailable",
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Internal(e) => e.fmt(f),
+            Self::Unavailable(e) => e.fmt(f),
+        }
+    }
+}
+
+impl StdError for Fault {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Internal(e) => e.source(),
+            Self::Unavailable(e) => e.source(),
+        }
+    }
+}
+
+/// A 500: a bug or an error nobody could anticipate.
+#[derive(Debug)]
+pub struct InternalError {
+    context: &'static str,
+    source: Option<BoxError>,
+}
+
+impl InternalError {
+    /// What was being done.
+    pub fn context(&self) -> &'static str {
+        self.context
+    }
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "internal error: {}", self.context)
+    }
+}
+
+impl StdError for InternalError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| &**e as &(dyn StdError + 'static))
+    }
+}
+
+/// A 503: a backing service (revocation store, session store, key source)
+/// is unreachable.
+#[derive(Debug)]
+pub struct Unavailable {
+    dependency: &'static str,
+    retry_after: Duration,
+    source: Option<BoxError>,
+}
+
+impl Unavailable {
+    /// Which dependency.
+    pub fn dependency(&self) -> &'static str {
+        self.dependency
+    }
+
+    /// When a retry may succeed.
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is unavailable", self.dependency)
+    }
+}
+
+impl StdError for Unavailable {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| &**e as &(dyn StdError + 'static))
+    }
+}
+
+/// An authenticator's failure: the caller's credentials were bad, or the
+/// authenticator itself broke.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuthnError {
+    /// "My credentials, and they fail": 401.
+    Rejected(Rejection),
+    /// "I broke": 500/503.
+    Fault(Fault),
+}
+
+impl From<Rejection> for AuthnError {
+    fn from(r: Rejection) -> Self {
+        Self::Rejected(r)
+    }
+}
+
+impl From<AuthnReason> for AuthnError {
+    fn from(r: AuthnReason) -> Self {
+        Self::Rejected(Rejection::new(r))
+    }
+}
+
+impl From<Fault> for AuthnError {
+    fn from(f: Fault) -> Self {
+        Self::Fault(f)
+    }
+}
+
+/// A refusal from a guard, the account stage or the authorizer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AccessError {
+    /// 403.
+    Forbidden(Forbidden),
+    /// The resource does not exist (404). Only decided after the caller is
+    /// known to belong to the resource's organization.
+    NotFound,
+    /// 500/503.
+    Fault(Fault),
+}
+
+impl From<Forbidden> for AccessError {
+    fn from(f: Forbidden) -> Self {
+        Self::Forbidden(f)
+    }
+}
+
+impl From<ForbiddenReason> for AccessError {
+    fn from(r: ForbiddenReason) -> Self {
+        Self::Forbidden(Forbidden::new(r))
+    }
+}
+
+impl From<Fault> for AccessError {
+    fn from(f: Fault) -> Self {
+        Self::Fault(f)
+    }
+}
+
+/// A 401 (or, under the strict RFC 6750 profile, a 400 for malformed
+/// credentials) with every challenge the route offers.
+#[derive(Debug, Clone)]
+pub struct Unauthenticated {
+    pub(crate) rejection: Rejection,
+    pub(crate) status: StatusCode,
+    pub(crate) challenges: Vec<Challenge>,
+}
+
+impl Unauthenticated {
+    /// The reason.
+    pub fn reason(&self) -> AuthnReason {
+        self.rejection.reason()
+    }
+
+    /// The rejection as the authenticator (or the gate) gave it.
+    pub fn rejection(&self) -> &Rejection {
+        &self.rejection
+    }
+
+    /// The challenges, one per accepted scheme; never empty.
+    pub fn challenges(&self) -> &[Challenge] {
+        &self.challenges
+    }
+}
+
+/// A 403, with a Bearer `insufficient_scope` challenge when the token's
+/// scope was what fell short.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub(crate) forbidden: Forbidden,
+    pub(crate) challenges: Vec<Challenge>,
+}
+
+impl Refused {
+    /// The reason.
+    pub fn reason(&self) -> ForbiddenReason {
+        self.forbidden.reason()
+    }
+
+    /// The refusal as the stage gave it.
+    pub fn forbidden(&self) -> &Forbidden {
+        &self.forbidden
+    }
+
+    /// Challenges sent with the 403 (RFC 6750 `insufficient_scope`).
+    pub fn challenges(&self) -> &[Challenge] {
+        &self.challenges
+    }
+}
+
+/// Every way a request can be turned away. Each variant has exactly one
+/// status.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Denial {
+    /// 401 (or 400 under the strict profile) with challenges.
+    Unauthenticated(Box<Unauthenticated>),
+    /// 403.
+    Forbidden(Box<Refused>),
+    /// 404 for a resource that does not exist.
+    NotFound,
+    /// 429: too many failed attempts; retry after the given time.
+    TooManyRequests(Duration),
+    /// 500 or 503.
+    Fault(Fault),
+}
+
+impl Denial {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated(u) => u.status,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Fault(f) => f.status(),
+        }
+    }
+
+    /// The reason code sent as `code` in the problem body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(u) => u.reason().code(),
+            Self::Forbidden(r) => r.reason().code(),
+            Self::NotFound => "not_found",
+            Self::TooManyRequests(_) => "too_many_requests",
+            Self::Fault(f) => f.code(),
+        }
+    }
+
+    /// The 401/403 reason, if the denial is one.
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            Self::Unauthenticated(u) => Some(Reason::Authn(u.reason())),
+            Self::Forbidden(r) => Some(Reason::Forbidden(r.reason())),
+            _ => None,
+        }
+    }
+
+    /// The `WWW-Authenticate` challenges to send.
+    pub fn challenges(&self) -> &[Challenge] {
+        match self {
+            Self::Unauthenticated(u) => &u.challenges,
+            Self::Forbidden(r) => &r.challenges,
+            _ => &[],
+        }
+    }
+
+    /// The `Retry-After` to send, for 429 and 503.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::TooManyRequests(d) => Some(*d),
+            Self::Fault(Fault::Unavailable(u)) => Some(u.retry_after()),
+            _ => None,
+        }
+    }
+
+    /// The RFC 9457 body. With `expose_detail` false, `detail` is omitted
+    /// (for production profiles that want nothing but the code).
+    pub fn problem(&self, expose_detail: bool) -> Problem {
+        let detail: Option<Cow<'static, str>> = match self {
+            Self::Unauthenticated(u) => Some(match &u.rejection.description {
+                Some(d) => d.clone(),
+                None => Cow::Borrowed(u.reason().description()),
+            }),
+            Self::Forbidden(r) => Some(Cow::Borrowed(r.reason().description())),
+            Self::NotFound => Some(Cow::Borrowed("the resource does not exist")),
+            Self::TooManyRequests(_) => Some(Cow::Borrowed("too many failed attempts")),
+            Self::Fault(Fault::Internal(_)) => Some(Cow::Borrowed("an internal error occurred")),
+            Self::Fault(Fault::Unavailable(_)) => Some(Cow::Borrowed(
+                "a service this request depends on is unavailable",
+            )),
+        };
+        Problem::new(self.status(), self.code()).with_detail(detail.filter(|_| expose_detail))
+    }
+}
+
+impl From<Fault> for Denial {
+    fn from(f: Fault) -> Self {
+        Self::Fault(f)
+    }
+}
+
+/// Who is let through.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Caller {
+    /// Nobody authenticated (public or optional-authentication routes).
+    Anonymous,
+    /// The authenticated caller.
+    Authenticated(Authenticated),
+}
+
+impl Caller {
+    /// The authenticated caller, if any.
+    pub fn authenticated(&self) -> Option<&Authenticated> {
+        match self {
+            Self::Authenticated(a) => Some(a),
+            Self::Anonymous => None,
+        }
+    }
+}
+
+/// The gate's answer: allow with the caller, or exactly one denial.
+#[must_use]
+#[derive(Debug)]
+pub enum Decision {
+    /// Let the request through.
+    Allow(Caller),
+    /// Answer with this denial.
+    Deny(Denial),
+}
+
+impl Decision {
+    /// Whether the request is allowed.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allow(_))
+    }
+
+    /// The status a response would carry (200 for allow).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Allow(_) => StatusCode::OK,
+            Self::Deny(d) => d.status(),
+        }
+    }
+
+    /// The denial, if denied.
+    pub fn denial(&self) -> Option<&Denial> {
+        match self {
+            Self::Deny(d) => Some(d),
+            Self::Allow(_) => None,
+        }
+    }
+}

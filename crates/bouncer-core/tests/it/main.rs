@@ -1,0 +1,10 @@
+//! Integration tests of bouncer-core over its public API.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod gate_order;
+mod syntax_props;
