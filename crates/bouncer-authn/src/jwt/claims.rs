@@ -1,0 +1,210 @@
+//! Verified claims and their mapping into core's [`Identity`].
+//!
+//! The default mapping reads the shapes of Logto, Auth0 and Keycloak:
+//!
+//! | claim | becomes |
+//! |---|---|
+//! | `sub` (required) | the subject; a service when `sub == client_id` |
+//! | `scope` (space-separated) or `scp` (array) | token scopes |
+//! | `organization_id`, or `aud = urn:logto:organization:<id>` | organization binding |
+//! | `acr`, `amr`, `auth_time` | authentication context (step-up) |
+//! | `realm_access.roles` (Keycloak) | asserted roles |
+//! | `permissions` (Auth0) | asserted permissions |
+//! | `jti`, `exp` | credential id and expiry (for revocation) |
+//!
+//! Anything else is reachable through [`Claims::get`] in a
+//! [`ClaimsMapper`].
+
+use std::time::{Duration, SystemTime};
+
+use bouncer_core::{AuthContext, CredentialInfo, Identity, Rejection, SchemeName};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Prefix of Logto's organization audience.
+pub const LOGTO_ORGANIZATION_AUDIENCE: &str = "urn:logto:organization:";
+
+/// `aud`: one string or an array.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Audience {
+    /// A single audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// The audiences as a slice-like iterator.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match self {
+            Self::One(s) => (Some(s.as_str()), [].iter()),
+            Self::Many(v) => (None, v.iter()),
+        };
+        one.into_iter().chain(many.map(String::as_str))
+    }
+}
+
+/// Keycloak's `realm_access`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RealmAccess {
+    /// Realm roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// The claims of a verified token.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct Claims {
+    /// Subject.
+    pub sub: Option<String>,
+    /// Issuer.
+    pub iss: Option<String>,
+    /// Audience(s).
+    pub aud: Option<Audience>,
+    /// Expiry (seconds since the epoch).
+    pub exp: Option<u64>,
+    /// Token id.
+    pub jti: Option<String>,
+    /// Space-separated scopes.
+    pub scope: Option<String>,
+    /// Scopes as an array.
+    pub scp: Option<Vec<String>>,
+    /// Logto's organization id.
+    pub organization_id: Option<String>,
+    /// The OAuth client.
+    pub client_id: Option<String>,
+    /// Authentication context class.
+    pub acr: Option<String>,
+    /// Authentication methods.
+    pub amr: Option<Vec<String>>,
+    /// Authentication time (seconds since the epoch).
+    pub auth_time: Option<u64>,
+    /// Keycloak realm roles.
+    pub realm_access: Option<RealmAccess>,
+    /// Auth0 permissions.
+    pub permissions: Option<Vec<String>>,
+    /// Every other claim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Claims {
+    /// Whether the claim `name` is present.
+    pub fn has(&self, name: &str) -> bool {
+        match name {
+            "sub" => self.sub.is_some(),
+            "iss" => self.iss.is_some(),
+            "aud" => self.aud.is_some(),
+            "exp" => self.exp.is_some(),
+            "jti" => self.jti.is_some(),
+            "scope" => self.scope.is_some(),
+            "scp" => self.scp.is_some(),
+            "organization_id" => self.organization_id.is_some(),
+            "client_id" => self.client_id.is_some(),
+            "acr" => self.acr.is_some(),
+            "amr" => self.amr.is_some(),
+            "auth_time" => self.auth_time.is_some(),
+            "realm_access" => self.realm_access.is_some(),
+            "permissions" => self.permissions.is_some(),
+            other => self.extra.contains_key(other),
+        }
+    }
+
+    /// A claim not modelled above, as JSON.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.extra.get(name)
+    }
+
+    /// The organization the token is bound to: `organization_id`, or the id
+    /// in a Logto organization audience.
+    pub fn organization(&self) -> Option<&str> {
+        self.organization_id.as_deref().or_else(|| {
+            self.aud.as_ref().and_then(|a| {
+                a.iter().find_map(|s| {
+                    s.strip_prefix(LOGTO_ORGANIZATION_AUDIENCE)
+                        .filter(|id| !id.is_empty())
+                })
+            })
+        })
+    }
+
+    /// The scopes, if the token carries any scope claim.
+    pub fn scopes(&self) -> Option<Vec<String>> {
+        match (&self.scope, &self.scp) {
+            (Some(s), _) => Some(
+                s.split(' ')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            (None, Some(v)) => Some(v.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Maps verified claims to an identity. Implement it to read custom
+/// claims; the default mapping has already run when yours is called.
+pub trait ClaimsMapper: Send + Sync + 'static {
+    /// Adjusts `identity` from `claims`, or rejects the token (for example,
+    /// a required custom claim with a wrong value).
+    fn map(&self, claims: &Claims, identity: Identity) -> Result<Identity, Rejection>;
+}
+
+impl<F> ClaimsMapper for F
+where
+    F: Fn(&Claims, Identity) -> Result<Identity, Rejection> + Send + Sync + 'static,
+{
+    fn map(&self, claims: &Claims, identity: Identity) -> Result<Identity, Rejection> {
+        self(claims, identity)
+    }
+}
+
+/// Seconds since the epoch as a time; `None` past what the platform holds
+/// (a huge `exp` or `auth_time` must not overflow).
+pub(crate) fn epoch(secs: u64) -> Option<SystemTime> {
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
+
+/// The default mapping. `None` when the token has no `sub`.
+pub fn default_identity(claims: &Claims, credential_id: String) -> Option<Identity> {
+    let sub = claims.sub.as_deref().filter(|s| !s.is_empty())?;
+    let service = claims.client_id.as_deref() == Some(sub);
+    let mut identity = if service {
+        Identity::service(sub, SchemeName::BEARER)
+    } else {
+        Identity::user(sub, SchemeName::BEARER)
+    };
+    if let Some(org) = claims.organization() {
+        identity = identity.with_organization(org);
+    }
+    if let Some(scopes) = claims.scopes() {
+        identity = identity.with_scopes(scopes);
+    }
+    if let Some(ra) = &claims.realm_access {
+        identity = identity.with_roles(ra.roles.iter().cloned());
+    }
+    if let Some(p) = &claims.permissions {
+        identity = identity.with_permissions(p.iter().cloned());
+    }
+    let mut ctx = AuthContext::new();
+    if let Some(acr) = &claims.acr {
+        ctx = ctx.with_acr(acr.clone());
+    }
+    if let Some(amr) = &claims.amr {
+        ctx = ctx.with_amr(amr.iter().cloned());
+    }
+    if let Some(t) = claims.auth_time.and_then(epoch) {
+        ctx = ctx.with_auth_time(t);
+    }
+    Some(
+        identity
+            .with_auth_context(ctx)
+            .with_credential(CredentialInfo::new(
+                Some(credential_id),
+                claims.exp.and_then(epoch),
+            )),
+    )
+}

@@ -1,0 +1,221 @@
+//! Bearer JWT access tokens (RFC 6750 header, RFC 8725, RFC 9068).
+//!
+//! - Algorithms: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384,
+//!   EdDSA — each key verifies exactly one; `none` never verifies.
+//! - Keys by `kid` from a [`KeySet`] (built by hand or from a JWKS); an
+//!   unknown `kid` is `invalid_token`, never 500.
+//! - `exp` required; expired is `token_expired`, every other failure
+//!   `invalid_token`; a header that is not bearer syntax (empty token, two
+//!   `Authorization` fields, a token over the size limit) is
+//!   `malformed_credentials` with `error="invalid_request"`.
+//! - A revoked `jti` is `token_revoked`; a revocation store that fails is
+//!   503, never 401 and never allow.
+//!
+//! ```
+//! use bouncer_authn::jwt::{JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
+//! use jsonwebtoken::Algorithm;
+//!
+//! let keys = KeySet::new()
+//!     .with(VerifyKey::hmac(Algorithm::HS256, b"an-hs256-secret-of-at-least-32-bytes!")?.with_kid("demo"))?;
+//! let validation = JwtValidation::new("https://auth.example", "https://api.example");
+//! let bearer = JwtAuthenticator::new("api", keys, validation);
+//! # let _ = bearer;
+//! # Ok::<(), bouncer_authn::jwt::KeyError>(())
+//! ```
+
+mod claims;
+mod keys;
+mod validation;
+mod verify;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bouncer_core::authorization::{scheme_of, Credentials};
+use bouncer_core::challenge::BearerError;
+use bouncer_core::{
+    Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
+    Rejection, RequestContext, SchemeName,
+};
+
+pub use claims::{
+    default_identity, Audience, Claims, ClaimsMapper, RealmAccess, LOGTO_ORGANIZATION_AUDIENCE,
+};
+pub use keys::{KeyError, KeySet, VerifyKey, MIN_HMAC_SECRET_LEN};
+pub use validation::{DangerousJwtValidation, JwtValidation, MAX_LEEWAY};
+pub use verify::{JwtError, JwtVerifier, VerifiedToken};
+
+/// Re-exported so callers name algorithms without a direct dependency.
+pub use jsonwebtoken::Algorithm;
+
+use crate::revocation::RevocationStore;
+
+/// The scheme name in `Authorization`.
+pub const SCHEME: &str = "Bearer";
+
+/// Authenticates `Authorization: Bearer <jwt>`.
+#[derive(Clone)]
+pub struct JwtAuthenticator {
+    realm: String,
+    verifier: Arc<JwtVerifier>,
+    revocation: Option<Arc<dyn RevocationStore>>,
+    mapper: Option<Arc<dyn ClaimsMapper>>,
+    resource_metadata: Option<String>,
+}
+
+impl fmt::Debug for JwtAuthenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtAuthenticator")
+            .field("realm", &self.realm)
+            .field("verifier", &self.verifier)
+            .field("revocation", &self.revocation.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtAuthenticator {
+    /// Bearer JWTs for `realm`, verified with `keys` and `validation`.
+    pub fn new(realm: impl Into<String>, keys: KeySet, validation: JwtValidation) -> Self {
+        Self::with_verifier(realm, JwtVerifier::new(keys, validation))
+    }
+
+    /// Bearer JWTs verified by a prepared verifier.
+    pub fn with_verifier(realm: impl Into<String>, verifier: JwtVerifier) -> Self {
+        Self {
+            realm: realm.into(),
+            verifier: Arc::new(verifier),
+            revocation: None,
+            mapper: None,
+            resource_metadata: None,
+        }
+    }
+
+    /// Checks every token against a revocation store.
+    pub fn revocation(mut self, store: Arc<dyn RevocationStore>) -> Self {
+        self.revocation = Some(store);
+        self
+    }
+
+    /// Adds a custom claims mapping, run after the default one.
+    pub fn map_claims(mut self, mapper: impl ClaimsMapper) -> Self {
+        self.mapper = Some(Arc::new(mapper));
+        self
+    }
+
+    /// Adds RFC 9728 `resource_metadata` to the challenges.
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &JwtVerifier {
+        &self.verifier
+    }
+
+    /// Verifies a raw token and maps it to an identity, without revocation.
+    pub fn identify(&self, token: &str) -> Result<Identity, Rejection> {
+        let verified = self.verifier.verify(token).map_err(|e| {
+            let reason = match e {
+                JwtError::Expired => AuthnReason::TokenExpired,
+                JwtError::TooLong => AuthnReason::MalformedCredentials,
+                _ => AuthnReason::InvalidToken,
+            };
+            Rejection::new(reason).with_description(e.description())
+        })?;
+        let identity = default_identity(&verified.claims, verified.revocation_id)
+            .ok_or_else(|| Rejection::new(AuthnReason::InvalidToken))?;
+        match &self.mapper {
+            Some(m) => m.map(&verified.claims, identity),
+            None => Ok(identity),
+        }
+    }
+}
+
+/// The bearer token of a request: `Ok(None)` without a Bearer
+/// `Authorization`, `malformed_credentials` for anything that is not
+/// `Bearer <b64token>` in exactly one field.
+pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<String>, AuthnReason> {
+    if !scheme_of(headers).is_some_and(|s| s.eq_ignore_ascii_case(SCHEME)) {
+        return Ok(None);
+    }
+    let creds = Credentials::from_headers(headers)
+        .map_err(|_| AuthnReason::MalformedCredentials)?
+        .ok_or(AuthnReason::MalformedCredentials)?;
+    creds
+        .token68()
+        .map(|t| Some(t.to_owned()))
+        .ok_or(AuthnReason::MalformedCredentials)
+}
+
+#[async_trait]
+impl Authenticator for JwtAuthenticator {
+    fn scheme(&self) -> SchemeName {
+        SchemeName::BEARER
+    }
+
+    fn recognizes(&self, request: &RequestContext<'_>) -> bool {
+        scheme_of(request.headers()).is_some_and(|s| s.eq_ignore_ascii_case(SCHEME))
+    }
+
+    async fn authenticate(
+        &self,
+        request: &RequestContext<'_>,
+    ) -> Result<Option<Identity>, AuthnError> {
+        let Some(token) = bearer_token(request.headers())? else {
+            return Ok(None);
+        };
+        let identity = self.identify(&token)?;
+        if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
+            if store.is_revoked(id).await? {
+                return Err(AuthnReason::TokenRevoked.into());
+            }
+        }
+        Ok(Some(identity))
+    }
+
+    fn challenge(&self, error: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
+        let mut b = Challenge::bearer().realm(self.realm.clone());
+        if let Some(ctx) = error {
+            if let Some(e) = BearerError::for_reason(ctx.reason) {
+                b = b.error(e).error_description(ctx.description);
+            }
+            if let Some(scope) = ctx.scope {
+                b = b.scope(scope);
+            }
+            if let Some(step_up) = ctx.step_up {
+                if !step_up.acr_values().is_empty() {
+                    b = b.acr_values(step_up.acr_values().join(" "));
+                }
+                if let Some(max_age) = step_up.max_age_limit() {
+                    b = b.max_age(max_age);
+                }
+            }
+        }
+        if let Some(url) = &self.resource_metadata {
+            b = b.resource_metadata(url.clone());
+        }
+        // A value that cannot be sent (a realm with a newline) drops the
+        // optional parts rather than the challenge.
+        b.build()
+            .ok()
+            .or_else(|| Challenge::bearer().realm(self.realm.clone()).build().ok())
+    }
+}
+
+/// Revokes the credential an identity was authenticated with until it
+/// expires (for a logout endpoint). Returns `false` when the identity has
+/// no revocable credential.
+pub async fn revoke(store: &dyn RevocationStore, identity: &Identity) -> Result<bool, Fault> {
+    let Some(id) = identity.credential().id() else {
+        return Ok(false);
+    };
+    let until = identity
+        .credential()
+        .expires_at()
+        .unwrap_or_else(|| SystemTime::now() + std::time::Duration::from_secs(24 * 3600));
+    store.revoke(id, until).await?;
+    Ok(true)
+}
