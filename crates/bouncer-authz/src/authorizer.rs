@@ -1,0 +1,279 @@
+//! The [`Policy`] (a reloadable snapshot) and the [`PolicyAuthorizer`] that
+//! runs stage 4 against it, with resources described by the application.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use bouncer_core::{
+    AccessError, AccountDirectory, AccountState, Authenticated, Authorizer, Fault, ForbiddenReason,
+    Identity, RequestContext, Requirement,
+};
+
+use crate::guards::GuardConfig;
+use crate::policy::{compile_file, compile_str, CompiledPolicy, PolicyError};
+use crate::snapshot::{Query, Snapshot};
+
+struct PolicyInner {
+    snapshot: ArcSwap<Snapshot>,
+    guards: GuardConfig,
+    source: Option<PathBuf>,
+}
+
+/// A compiled policy that can be swapped atomically at run time. Readers
+/// never lock: each decision loads the current snapshot. Cheap to clone.
+#[derive(Clone)]
+pub struct Policy {
+    inner: Arc<PolicyInner>,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("source", &self.inner.source)
+            .field("stats", &self.inner.snapshot.load().stats())
+            .finish()
+    }
+}
+
+impl Policy {
+    fn from_compiled(c: CompiledPolicy, source: Option<PathBuf>) -> Self {
+        Self {
+            inner: Arc::new(PolicyInner {
+                snapshot: ArcSwap::from_pointee(c.snapshot),
+                guards: c.guards,
+                source,
+            }),
+        }
+    }
+
+    /// Loads a policy file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
+        let path = path.as_ref();
+        Ok(Self::from_compiled(
+            compile_file(path)?,
+            Some(path.to_path_buf()),
+        ))
+    }
+
+    /// Loads policy text; `name` labels it in errors.
+    pub fn from_toml(name: &str, text: &str) -> Result<Self, PolicyError> {
+        Ok(Self::from_compiled(compile_str(name, text)?, None))
+    }
+
+    /// Wraps a snapshot built in code.
+    pub fn from_snapshot(snapshot: Snapshot) -> Self {
+        Self::from_compiled(
+            CompiledPolicy {
+                snapshot,
+                guards: GuardConfig::default(),
+            },
+            None,
+        )
+    }
+
+    /// The current snapshot (lock-free).
+    pub fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.inner.snapshot.load()
+    }
+
+    /// The guard settings read at load time.
+    pub fn guards(&self) -> &GuardConfig {
+        &self.inner.guards
+    }
+
+    /// Re-reads the file the policy came from. On any error the current
+    /// snapshot stays in force. Guard settings are not reloaded.
+    pub fn reload(&self) -> Result<(), PolicyError> {
+        let Some(path) = &self.inner.source else {
+            return Err(PolicyError {
+                file: "<memory>".into(),
+                line: 0,
+                column: 0,
+                kind: crate::policy::PolicyErrorKind::Io(
+                    "the policy was not loaded from a file".into(),
+                ),
+            });
+        };
+        let compiled = compile_file(path)?;
+        self.inner.snapshot.store(Arc::new(compiled.snapshot));
+        Ok(())
+    }
+
+    /// Replaces the snapshot from text; on error the current one stays.
+    pub fn replace_from_toml(&self, name: &str, text: &str) -> Result<(), PolicyError> {
+        let compiled = compile_str(name, text)?;
+        self.inner.snapshot.store(Arc::new(compiled.snapshot));
+        Ok(())
+    }
+
+    /// Replaces the snapshot.
+    pub fn replace(&self, snapshot: Snapshot) {
+        self.inner.snapshot.store(Arc::new(snapshot));
+    }
+}
+
+#[async_trait]
+impl AccountDirectory for Policy {
+    async fn state(&self, identity: &Identity) -> Result<AccountState, Fault> {
+        Ok(self.snapshot().account_state(identity.subject()))
+    }
+}
+
+/// Who a private resource is shared with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessList {
+    /// Subjects.
+    pub users: Vec<String>,
+    /// Organization roles (held directly in the resource's organization).
+    pub roles: Vec<String>,
+}
+
+/// What the application says about a resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resource {
+    /// The organization that owns it.
+    pub organization: Option<String>,
+    /// `Some` when the resource is private: only these may reach it.
+    pub private: Option<AccessList>,
+    /// Whether unsafe methods are refused (`read_only`).
+    pub read_only: bool,
+}
+
+/// Describes resources for the access-list and read-only checks.
+#[async_trait]
+pub trait ResourceResolver: Send + Sync + 'static {
+    /// The resource `id` in `organization`; `None` if it does not exist.
+    async fn resolve(
+        &self,
+        organization: Option<&str>,
+        id: &str,
+    ) -> Result<Option<Resource>, Fault>;
+}
+
+/// Stage 4 against a [`Policy`]: tenant, elevation, permission from roles,
+/// token scope, then — with a [`ResourceResolver`] — the access list and
+/// read-only flag.
+#[derive(Clone)]
+pub struct PolicyAuthorizer {
+    policy: Policy,
+    resolver: Option<Arc<dyn ResourceResolver>>,
+    trust_token_permissions: bool,
+}
+
+impl std::fmt::Debug for PolicyAuthorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyAuthorizer")
+            .field("policy", &self.policy)
+            .field("resolver", &self.resolver.is_some())
+            .finish()
+    }
+}
+
+impl PolicyAuthorizer {
+    /// Authorizes against `policy`.
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            policy,
+            resolver: None,
+            trust_token_permissions: false,
+        }
+    }
+
+    /// Resolves resources for access lists and read-only checks.
+    pub fn resources(mut self, resolver: impl ResourceResolver) -> Self {
+        self.resolver = Some(Arc::new(resolver));
+        self
+    }
+
+    /// Resolves resources with a shared resolver.
+    pub fn resources_arc(mut self, resolver: Arc<dyn ResourceResolver>) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// Also grants permissions the credential itself asserts (Auth0's
+    /// `permissions` claim). Off by default: the policy is the authority.
+    pub fn trust_token_permissions(mut self) -> Self {
+        self.trust_token_permissions = true;
+        self
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+}
+
+#[async_trait]
+impl Authorizer for PolicyAuthorizer {
+    async fn authorize(
+        &self,
+        caller: &Authenticated,
+        request: &RequestContext<'_>,
+        requirement: &Requirement,
+    ) -> Result<(), AccessError> {
+        let snapshot = self.policy.snapshot();
+        let query = Query {
+            subject: caller.subject(),
+            organization: requirement.organization_id(),
+            bound_organization: caller.organization(),
+            permission: requirement.required_permission(),
+            elevated: requirement.is_elevated(),
+            scopes: caller.scopes(),
+        };
+        let grant = match snapshot.authorize(&query) {
+            Ok(g) => g,
+            Err(f)
+                if f.reason() == ForbiddenReason::InsufficientPermission
+                    && self.trust_token_permissions
+                    && query
+                        .permission
+                        .is_some_and(|p| caller.permissions().iter().any(|x| x == p)) =>
+            {
+                // The credential asserts the permission; scope still narrows it.
+                let p = query.permission.unwrap_or_default();
+                if !caller.scope_allows(p) {
+                    return Err(bouncer_core::Forbidden::insufficient_scope(p.to_owned()).into());
+                }
+                snapshot
+                    .authorize(&Query {
+                        permission: None,
+                        ..query
+                    })
+                    .map_err(AccessError::from)?
+            }
+            Err(f) => return Err(f.into()),
+        };
+
+        let Some(id) = requirement.resource_id() else {
+            return Ok(());
+        };
+        let Some(resolver) = &self.resolver else {
+            return Err(Fault::internal_msg(
+                "the route names a resource but no resolver is configured",
+            )
+            .into());
+        };
+        let org = requirement.organization_id();
+        let resource = resolver
+            .resolve(org, id)
+            .await?
+            .ok_or(AccessError::NotFound)?;
+        if org.is_some() && resource.organization.as_deref() != org {
+            return Err(AccessError::NotFound);
+        }
+        if let Some(acl) = &resource.private {
+            let shared = acl.users.iter().any(|u| u == caller.subject())
+                || acl.roles.iter().any(|r| grant.has_role(r));
+            if !shared {
+                return Err(ForbiddenReason::NotShared.into());
+            }
+        }
+        if resource.read_only && request.is_unsafe_method() {
+            return Err(ForbiddenReason::ReadOnly.into());
+        }
+        Ok(())
+    }
+}

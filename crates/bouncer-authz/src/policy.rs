@@ -1,0 +1,804 @@
+//! The policy file (TOML) and its compiler.
+//!
+//! ```toml
+//! # Optional: when present, every permission used below must be listed.
+//! permissions = ["documents:read", "documents:write", "documents:delete", "admin:access"]
+//!
+//! # Organization roles (Logto's organization template: one set for all
+//! # organizations). `inherits` forms a DAG; a cycle is an error.
+//! [roles.viewer]
+//! permissions = ["documents:read"]
+//! [roles.editor]
+//! inherits = ["viewer"]
+//! permissions = ["documents:write", "documents:delete"]
+//!
+//! # Global roles, held outside any organization.
+//! [global_roles.admin]
+//! permissions = ["admin:access"]
+//!
+//! [organizations.acme.members]       # principal = [organization roles]
+//! alice = ["editor"]
+//! [organizations.acme.grants]        # principal = [permissions], e.g. services
+//! svc-reporter = ["documents:read"]
+//!
+//! [principals.erin]
+//! global_roles = ["admin"]
+//! [principals.dave]
+//! state = "suspended"                # active | suspended | disabled
+//!
+//! [guards]
+//! trusted_proxies = ["127.0.0.0/8", "::1/128"]
+//! deny_ips = ["203.0.113.0/24"]
+//! country_header = "CF-IPCountry"
+//! deny_countries = ["ZZ"]
+//! blocked_paths = ["*.bak", "/server-status"]
+//! ```
+//!
+//! A `[credentials]` table is ignored here: credential stores belong to
+//! bouncer-authn, which reads its own part of a shared file.
+//!
+//! Every error names the file, line and column, and the problem.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+
+use bouncer_core::AccountState;
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::bits::{BitArena, SetId};
+use crate::guards::GuardConfig;
+use crate::snapshot::{Membership, Snapshot};
+
+/// A policy load error, with its place in the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {kind}")]
+pub struct PolicyError {
+    /// The file name (or a label for in-memory text).
+    pub file: String,
+    /// 1-based line (0 when not tied to a place).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The problem.
+    pub kind: PolicyErrorKind,
+}
+
+/// What is wrong with a policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyErrorKind {
+    /// Not valid TOML, or not the expected shape.
+    #[error("{0}")]
+    Syntax(String),
+    /// The file could not be read.
+    #[error("cannot read the policy: {0}")]
+    Io(String),
+    /// An organization role that is not defined.
+    #[error("unknown role `{0}`")]
+    UnknownRole(String),
+    /// A global role that is not defined.
+    #[error("unknown global role `{0}`")]
+    UnknownGlobalRole(String),
+    /// A role defined twice.
+    #[error("role `{0}` is defined twice")]
+    DuplicateRole(String),
+    /// Role inheritance loops back on itself.
+    #[error("role inheritance cycle: {}", .0.join(" -> "))]
+    RoleCycle(Vec<String>),
+    /// A member listed twice in one organization.
+    #[error("`{member}` is listed twice in organization `{organization}`")]
+    DuplicateMember {
+        /// The organization.
+        organization: String,
+        /// The member.
+        member: String,
+    },
+    /// A CIDR range that does not parse.
+    #[error("invalid CIDR range `{0}`")]
+    BadCidr(String),
+    /// A permission not in the declared `permissions` list.
+    #[error("unknown permission `{0}` (not listed in `permissions`)")]
+    UnknownPermission(String),
+    /// A permission not of the form `resource:action`.
+    #[error("invalid permission `{0}`: expected `resource:action`")]
+    InvalidPermission(String),
+    /// An account state other than active, suspended or disabled.
+    #[error("unknown account state `{0}`: expected active, suspended or disabled")]
+    BadState(String),
+    /// A blocked-path pattern that does not compile.
+    #[error("invalid blocked-path pattern `{0}`: {1}")]
+    BadPattern(String, String),
+    /// A header name that is not valid.
+    #[error("invalid header name `{0}`")]
+    BadHeader(String),
+    /// A country code that is not two ASCII letters.
+    #[error("invalid country code `{0}`: expected two letters")]
+    BadCountry(String),
+}
+
+pub(crate) type Span = Range<usize>;
+
+/// An error before it is placed in a file.
+pub(crate) type Located = (PolicyErrorKind, Option<Span>);
+
+fn locate(file: &str, text: &str, (kind, span): Located) -> PolicyError {
+    let (line, column) = match span {
+        Some(s) => {
+            let before = text.get(..s.start.min(text.len())).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, column)
+        }
+        None => (0, 0),
+    };
+    PolicyError {
+        file: file.to_owned(),
+        line,
+        column,
+        kind,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    #[serde(default)]
+    permissions: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, RoleDoc>,
+    #[serde(default)]
+    global_roles: BTreeMap<Spanned<String>, RoleDoc>,
+    #[serde(default)]
+    organizations: BTreeMap<Spanned<String>, OrgDoc>,
+    #[serde(default)]
+    principals: BTreeMap<Spanned<String>, PrincipalDoc>,
+    #[serde(default)]
+    guards: Option<crate::guards::GuardsDoc>,
+    /// Read by bouncer-authn; ignored here.
+    #[serde(default, rename = "credentials")]
+    _credentials: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RoleDoc {
+    #[serde(default)]
+    inherits: Vec<Spanned<String>>,
+    #[serde(default)]
+    permissions: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OrgDoc {
+    #[serde(default)]
+    members: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    #[serde(default)]
+    grants: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PrincipalDoc {
+    #[serde(default)]
+    state: Option<Spanned<String>>,
+    #[serde(default)]
+    global_roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    permissions: Vec<Spanned<String>>,
+}
+
+fn spanned(v: &[Spanned<String>]) -> Vec<(String, Option<Span>)> {
+    v.iter()
+        .map(|s| (s.get_ref().clone(), Some(s.span())))
+        .collect()
+}
+
+/// A parsed and compiled policy file: the snapshot and the guard settings.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    /// The authorization snapshot.
+    pub snapshot: Snapshot,
+    /// The request-guard settings.
+    pub guards: GuardConfig,
+}
+
+/// Parses and compiles policy text. `file` names it in errors.
+pub fn compile_str(file: &str, text: &str) -> Result<CompiledPolicy, PolicyError> {
+    let doc: Document = toml::from_str(text).map_err(|e| {
+        let message = e.message().to_owned();
+        locate(file, text, (PolicyErrorKind::Syntax(message), e.span()))
+    })?;
+    compile_doc(doc).map_err(|l| locate(file, text, l))
+}
+
+/// Reads, parses and compiles a policy file.
+pub fn compile_file(path: &std::path::Path) -> Result<CompiledPolicy, PolicyError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        kind: PolicyErrorKind::Io(e.to_string()),
+    })?;
+    compile_str(&file, &text)
+}
+
+fn compile_doc(doc: Document) -> Result<CompiledPolicy, Located> {
+    let mut b = SnapshotBuilder::new();
+    if let Some(perms) = &doc.permissions {
+        b.declared = Some(spanned(perms));
+    }
+    for (name, role) in &doc.roles {
+        b.push_role(
+            false,
+            name.get_ref(),
+            Some(name.span()),
+            spanned(&role.inherits),
+            spanned(&role.permissions),
+        );
+    }
+    for (name, role) in &doc.global_roles {
+        b.push_role(
+            true,
+            name.get_ref(),
+            Some(name.span()),
+            spanned(&role.inherits),
+            spanned(&role.permissions),
+        );
+    }
+    for (org, o) in &doc.organizations {
+        b.organizations.push(org.get_ref().clone());
+        for (member, roles) in &o.members {
+            b.members.push(MemberDef {
+                organization: org.get_ref().clone(),
+                principal: member.get_ref().clone(),
+                roles: spanned(roles),
+                span: Some(member.span()),
+            });
+        }
+        for (principal, perms) in &o.grants {
+            b.grants.push(GrantDef {
+                organization: Some(org.get_ref().clone()),
+                principal: principal.get_ref().clone(),
+                permissions: spanned(perms),
+            });
+        }
+    }
+    for (name, p) in &doc.principals {
+        let state = match &p.state {
+            None => AccountState::Active,
+            Some(s) => parse_state(s.get_ref()).ok_or_else(|| {
+                (
+                    PolicyErrorKind::BadState(s.get_ref().clone()),
+                    Some(s.span()),
+                )
+            })?,
+        };
+        b.principals.push(PrincipalDef {
+            name: name.get_ref().clone(),
+            state,
+            global_roles: spanned(&p.global_roles),
+        });
+        if !p.permissions.is_empty() {
+            b.grants.push(GrantDef {
+                organization: None,
+                principal: name.get_ref().clone(),
+                permissions: spanned(&p.permissions),
+            });
+        }
+    }
+    let snapshot = b.build_located()?;
+    let guards = match &doc.guards {
+        Some(g) => g.compile()?,
+        None => GuardConfig::default(),
+    };
+    Ok(CompiledPolicy { snapshot, guards })
+}
+
+fn parse_state(s: &str) -> Option<AccountState> {
+    match s {
+        "active" => Some(AccountState::Active),
+        "suspended" => Some(AccountState::Suspended),
+        "disabled" => Some(AccountState::Disabled),
+        _ => None,
+    }
+}
+
+/// A permission must be `resource:action`: both parts non-empty, no
+/// whitespace.
+fn valid_permission(p: &str) -> bool {
+    match p.split_once(':') {
+        Some((r, a)) => !r.is_empty() && !a.is_empty() && !p.chars().any(char::is_whitespace),
+        None => false,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RoleDef {
+    name: String,
+    span: Option<Span>,
+    inherits: Vec<(String, Option<Span>)>,
+    permissions: Vec<(String, Option<Span>)>,
+}
+
+#[derive(Debug, Clone)]
+struct MemberDef {
+    organization: String,
+    principal: String,
+    roles: Vec<(String, Option<Span>)>,
+    span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+struct GrantDef {
+    organization: Option<String>,
+    principal: String,
+    permissions: Vec<(String, Option<Span>)>,
+}
+
+#[derive(Debug, Clone)]
+struct PrincipalDef {
+    name: String,
+    state: AccountState,
+    global_roles: Vec<(String, Option<Span>)>,
+}
+
+/// Builds a [`Snapshot`] from data (the policy file goes through it too).
+/// Use it to generate policies in tests and benchmarks.
+///
+/// ```
+/// use bouncer_authz::policy::SnapshotBuilder;
+/// use bouncer_authz::Query;
+///
+/// let snapshot = SnapshotBuilder::new()
+///     .role("viewer", &[], &["documents:read"])
+///     .role("editor", &["viewer"], &["documents:write"])
+///     .member("acme", "alice", &["editor"])
+///     .build()?;
+/// let q = Query { subject: "alice", organization: Some("acme"), permission: Some("documents:read"), ..Query::default() };
+/// assert!(snapshot.authorize(&q).is_ok());
+/// # Ok::<(), bouncer_authz::policy::PolicyErrorKind>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct SnapshotBuilder {
+    declared: Option<Vec<(String, Option<Span>)>>,
+    roles: Vec<RoleDef>,
+    global_roles: Vec<RoleDef>,
+    organizations: Vec<String>,
+    members: Vec<MemberDef>,
+    grants: Vec<GrantDef>,
+    principals: Vec<PrincipalDef>,
+}
+
+fn owned(v: &[&str]) -> Vec<(String, Option<Span>)> {
+    v.iter().map(|s| ((*s).to_owned(), None)).collect()
+}
+
+impl SnapshotBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push_role(
+        &mut self,
+        global: bool,
+        name: &str,
+        span: Option<Span>,
+        inherits: Vec<(String, Option<Span>)>,
+        permissions: Vec<(String, Option<Span>)>,
+    ) {
+        let def = RoleDef {
+            name: name.to_owned(),
+            span,
+            inherits,
+            permissions,
+        };
+        if global {
+            self.global_roles.push(def);
+        } else {
+            self.roles.push(def);
+        }
+    }
+
+    /// Declares the permission vocabulary (optional).
+    pub fn permissions(mut self, permissions: &[&str]) -> Self {
+        self.declared = Some(owned(permissions));
+        self
+    }
+
+    /// An organization role.
+    pub fn role(mut self, name: &str, inherits: &[&str], permissions: &[&str]) -> Self {
+        self.push_role(false, name, None, owned(inherits), owned(permissions));
+        self
+    }
+
+    /// A global role.
+    pub fn global_role(mut self, name: &str, inherits: &[&str], permissions: &[&str]) -> Self {
+        self.push_role(true, name, None, owned(inherits), owned(permissions));
+        self
+    }
+
+    /// An organization (also created by its first member).
+    pub fn organization(mut self, name: &str) -> Self {
+        self.organizations.push(name.to_owned());
+        self
+    }
+
+    /// A membership with organization roles.
+    pub fn member(mut self, organization: &str, principal: &str, roles: &[&str]) -> Self {
+        self.members.push(MemberDef {
+            organization: organization.to_owned(),
+            principal: principal.to_owned(),
+            roles: owned(roles),
+            span: None,
+        });
+        self
+    }
+
+    /// Direct permissions in an organization (or globally with `None`).
+    pub fn grant(
+        mut self,
+        organization: Option<&str>,
+        principal: &str,
+        permissions: &[&str],
+    ) -> Self {
+        self.grants.push(GrantDef {
+            organization: organization.map(str::to_owned),
+            principal: principal.to_owned(),
+            permissions: owned(permissions),
+        });
+        self
+    }
+
+    /// A principal's account state and global roles.
+    pub fn principal(mut self, name: &str, state: AccountState, global_roles: &[&str]) -> Self {
+        self.principals.push(PrincipalDef {
+            name: name.to_owned(),
+            state,
+            global_roles: owned(global_roles),
+        });
+        self
+    }
+
+    /// Compiles the snapshot.
+    pub fn build(self) -> Result<Snapshot, PolicyErrorKind> {
+        self.build_located().map_err(|(k, _)| k)
+    }
+
+    fn build_located(self) -> Result<Snapshot, Located> {
+        // 1. Permissions: intern every name, checking form and declaration.
+        let mut perms = PermissionInterner::default();
+        if let Some(declared) = &self.declared {
+            for (p, span) in declared {
+                perms.intern(p, span, true)?;
+            }
+            perms.closed = true;
+        }
+        let org_role_perms = perms.intern_roles(&self.roles)?;
+        let global_role_perms = perms.intern_roles(&self.global_roles)?;
+        let mut grant_perms = Vec::with_capacity(self.grants.len());
+        for g in &self.grants {
+            grant_perms.push(perms.intern_all(&g.permissions)?);
+        }
+        let PermissionInterner {
+            map: permissions,
+            names: permission_names,
+            ..
+        } = perms;
+        let perm_count = permission_names.len();
+
+        // 2. Roles: ids, then the transitive closure of `inherits`.
+        let org_role_ids = role_ids(&self.roles)?;
+        let org_closure = closures(
+            &self.roles,
+            &org_role_ids,
+            &org_role_perms,
+            perm_count,
+            false,
+        )?;
+        let global_role_ids = role_ids(&self.global_roles)?;
+        let global_closure = closures(
+            &self.global_roles,
+            &global_role_ids,
+            &global_role_perms,
+            perm_count,
+            true,
+        )?;
+
+        let mut perm_sets = BitArena::new(perm_count);
+        let mut role_sets = BitArena::new(self.roles.len());
+
+        // 3. Principals and organizations.
+        let mut people = PrincipalTable::default();
+        let mut organizations: FxHashMap<Arc<str>, u32> = FxHashMap::default();
+        let mut org_id = |name: &str| -> u32 {
+            let next = u32::try_from(organizations.len()).unwrap_or(u32::MAX);
+            *organizations.entry(Arc::from(name)).or_insert(next)
+        };
+        for o in &self.organizations {
+            org_id(o);
+        }
+
+        // 4. Global roles and states.
+        let mut principal_globals: Vec<(u32, AccountState, Vec<usize>)> = Vec::new();
+        for p in &self.principals {
+            let id = people.id(&p.name, &mut perm_sets);
+            let mut roles = Vec::new();
+            for (r, span) in &p.global_roles {
+                let rid = *global_role_ids
+                    .get(r.as_str())
+                    .ok_or_else(|| (PolicyErrorKind::UnknownGlobalRole(r.clone()), span.clone()))?;
+                roles.push(rid);
+            }
+            principal_globals.push((id, p.state, roles));
+        }
+
+        // 5. Memberships, then direct grants, then global roles.
+        let mut memberships: FxHashMap<(u32, u32), Membership> = FxHashMap::default();
+        for m in &self.members {
+            let p = people.id(&m.principal, &mut perm_sets);
+            let o = org_id(&m.organization);
+            if memberships.contains_key(&(p, o)) {
+                return Err((
+                    PolicyErrorKind::DuplicateMember {
+                        organization: m.organization.clone(),
+                        member: m.principal.clone(),
+                    },
+                    m.span.clone(),
+                ));
+            }
+            let membership = Membership {
+                perms: perm_sets.alloc(),
+                roles: role_sets.alloc(),
+            };
+            for (r, span) in &m.roles {
+                let rid = *org_role_ids
+                    .get(r.as_str())
+                    .ok_or_else(|| (PolicyErrorKind::UnknownRole(r.clone()), span.clone()))?;
+                role_sets.insert(membership.roles, rid);
+                if let Some(closure) = org_closure.get(rid) {
+                    perm_sets.union_words(membership.perms, closure);
+                }
+            }
+            memberships.insert((p, o), membership);
+        }
+        for (g, ids) in self.grants.iter().zip(&grant_perms) {
+            let p = people.id(&g.principal, &mut perm_sets);
+            let set = match &g.organization {
+                Some(org) => {
+                    let o = org_id(org);
+                    match memberships.get(&(p, o)) {
+                        Some(m) => m.perms,
+                        None => {
+                            let m = Membership {
+                                perms: perm_sets.alloc(),
+                                roles: role_sets.alloc(),
+                            };
+                            memberships.insert((p, o), m);
+                            m.perms
+                        }
+                    }
+                }
+                None => match people.global_perms.get(p as usize) {
+                    Some(s) => *s,
+                    None => continue,
+                },
+            };
+            for id in ids {
+                perm_sets.insert(set, *id as usize);
+            }
+        }
+        for (id, state, roles) in principal_globals {
+            if let Some(s) = people.states.get_mut(id as usize) {
+                *s = state;
+            }
+            if let Some(set) = people.global_perms.get(id as usize).copied() {
+                for rid in roles {
+                    if let Some(closure) = global_closure.get(rid) {
+                        perm_sets.union_words(set, closure);
+                    }
+                }
+            }
+        }
+        let PrincipalTable {
+            map: principals,
+            states,
+            global_perms,
+        } = people;
+
+        let org_roles = org_role_ids
+            .into_iter()
+            .map(|(k, v)| (Arc::from(k), u32::try_from(v).unwrap_or(u32::MAX)))
+            .collect();
+        Ok(Snapshot {
+            permissions,
+            permission_names,
+            org_roles,
+            organizations,
+            principals,
+            memberships,
+            global_perms,
+            states,
+            perm_sets,
+            role_sets,
+        })
+    }
+}
+
+#[derive(Default)]
+struct PrincipalTable {
+    map: FxHashMap<Arc<str>, u32>,
+    states: Vec<AccountState>,
+    global_perms: Vec<SetId>,
+}
+
+impl PrincipalTable {
+    fn id(&mut self, name: &str, perm_sets: &mut BitArena) -> u32 {
+        if let Some(id) = self.map.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
+        self.map.insert(Arc::from(name), id);
+        self.states.push(AccountState::Active);
+        self.global_perms.push(perm_sets.alloc());
+        id
+    }
+}
+
+#[derive(Default)]
+struct PermissionInterner {
+    map: FxHashMap<Arc<str>, u32>,
+    names: Vec<Arc<str>>,
+    /// A declared vocabulary: no new names after it.
+    closed: bool,
+}
+
+impl PermissionInterner {
+    fn intern(&mut self, p: &str, span: &Option<Span>, declaring: bool) -> Result<u32, Located> {
+        if !valid_permission(p) {
+            return Err((
+                PolicyErrorKind::InvalidPermission(p.to_owned()),
+                span.clone(),
+            ));
+        }
+        if let Some(id) = self.map.get(p) {
+            return Ok(*id);
+        }
+        if self.closed && !declaring {
+            return Err((
+                PolicyErrorKind::UnknownPermission(p.to_owned()),
+                span.clone(),
+            ));
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let name: Arc<str> = Arc::from(p);
+        self.names.push(name.clone());
+        self.map.insert(name, id);
+        Ok(id)
+    }
+
+    fn intern_all(&mut self, ps: &[(String, Option<Span>)]) -> Result<Vec<u32>, Located> {
+        ps.iter().map(|(p, s)| self.intern(p, s, false)).collect()
+    }
+
+    fn intern_roles(&mut self, roles: &[RoleDef]) -> Result<Vec<Vec<u32>>, Located> {
+        roles
+            .iter()
+            .map(|r| self.intern_all(&r.permissions))
+            .collect()
+    }
+}
+
+fn role_ids(roles: &[RoleDef]) -> Result<HashMap<&str, usize>, Located> {
+    let mut ids = HashMap::with_capacity(roles.len());
+    for (i, r) in roles.iter().enumerate() {
+        if ids.insert(r.name.as_str(), i).is_some() {
+            return Err((
+                PolicyErrorKind::DuplicateRole(r.name.clone()),
+                r.span.clone(),
+            ));
+        }
+    }
+    Ok(ids)
+}
+
+/// The permission closure of every role (its own permissions plus every
+/// inherited role's), as bitset words. Rejects unknown parents and cycles.
+fn closures(
+    roles: &[RoleDef],
+    ids: &HashMap<&str, usize>,
+    own: &[Vec<u32>],
+    perm_count: usize,
+    global: bool,
+) -> Result<Vec<Vec<u64>>, Located> {
+    let words = perm_count.div_ceil(64).max(1);
+    let mut parents: Vec<Vec<usize>> = Vec::with_capacity(roles.len());
+    for r in roles {
+        let mut ps = Vec::with_capacity(r.inherits.len());
+        for (name, span) in &r.inherits {
+            let id = ids.get(name.as_str()).copied().ok_or_else(|| {
+                let kind = if global {
+                    PolicyErrorKind::UnknownGlobalRole(name.clone())
+                } else {
+                    PolicyErrorKind::UnknownRole(name.clone())
+                };
+                (kind, span.clone())
+            })?;
+            ps.push(id);
+        }
+        parents.push(ps);
+    }
+    // Iterative DFS with colours: 0 new, 1 on the stack, 2 done.
+    let mut colour = vec![0u8; roles.len()];
+    let mut result: Vec<Vec<u64>> = vec![vec![0; words]; roles.len()];
+    for start in 0..roles.len() {
+        if colour.get(start) != Some(&0) {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        if let Some(c) = colour.get_mut(start) {
+            *c = 1;
+        }
+        while let Some((node, next)) = stack.last().copied() {
+            let ps = parents.get(node).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(&parent) = ps.get(next) {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match colour.get(parent).copied() {
+                    Some(0) => {
+                        if let Some(c) = colour.get_mut(parent) {
+                            *c = 1;
+                        }
+                        stack.push((parent, 0));
+                    }
+                    Some(1) => {
+                        // A cycle: the stack from `parent` to the top, then `parent` again.
+                        let from = stack.iter().position(|(n, _)| *n == parent).unwrap_or(0);
+                        let mut cycle: Vec<String> = stack
+                            .get(from..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .filter_map(|(n, _)| roles.get(*n).map(|r| r.name.clone()))
+                            .collect();
+                        if let Some(r) = roles.get(parent) {
+                            cycle.push(r.name.clone());
+                        }
+                        let span = roles.get(parent).and_then(|r| r.span.clone());
+                        return Err((PolicyErrorKind::RoleCycle(cycle), span));
+                    }
+                    _ => {}
+                }
+            } else {
+                // All parents done: own permissions plus parents' closures.
+                let mut acc = vec![0u64; words];
+                for p in own.get(node).map(Vec::as_slice).unwrap_or(&[]) {
+                    if let Some(w) = acc.get_mut(*p as usize / 64) {
+                        *w |= 1u64 << (*p % 64);
+                    }
+                }
+                for parent in ps {
+                    if let Some(pc) = result.get(*parent) {
+                        for (a, b) in acc.iter_mut().zip(pc) {
+                            *a |= *b;
+                        }
+                    }
+                }
+                if let Some(slot) = result.get_mut(node) {
+                    *slot = acc;
+                }
+                if let Some(c) = colour.get_mut(node) {
+                    *c = 2;
+                }
+                stack.pop();
+            }
+        }
+    }
+    Ok(result)
+}

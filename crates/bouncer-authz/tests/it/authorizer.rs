@@ -1,0 +1,282 @@
+//! The policy authorizer through the gate, with resources.
+
+use async_trait::async_trait;
+use bouncer_authz::{AccessList, Policy, PolicyAuthorizer, Resource, ResourceResolver};
+use bouncer_core::*;
+
+const POLICY: &str = r#"
+[roles.viewer]
+permissions = ["documents:read"]
+[roles.editor]
+inherits = ["viewer"]
+permissions = ["documents:write", "documents:delete"]
+[global_roles.admin]
+permissions = ["admin:access"]
+[organizations.acme.members]
+alice = ["editor"]
+bob = ["viewer"]
+dave = ["editor"]
+[organizations.acme.grants]
+svc = ["documents:read"]
+[organizations.globex.members]
+carol = ["editor"]
+[principals.erin]
+global_roles = ["admin"]
+[principals.dave]
+state = "suspended"
+"#;
+
+struct Docs;
+#[async_trait]
+impl ResourceResolver for Docs {
+    async fn resolve(&self, org: Option<&str>, id: &str) -> Result<Option<Resource>, Fault> {
+        Ok(match (org, id) {
+            (Some("acme"), "welcome") => Some(Resource {
+                organization: Some("acme".into()),
+                ..Resource::default()
+            }),
+            (Some("acme"), "roadmap") => Some(Resource {
+                organization: Some("acme".into()),
+                private: Some(AccessList {
+                    users: vec!["alice".into()],
+                    roles: vec![],
+                }),
+                read_only: false,
+            }),
+            (Some("acme"), "archive") => Some(Resource {
+                organization: Some("acme".into()),
+                read_only: true,
+                ..Resource::default()
+            }),
+            (_, "broken") => return Err(Fault::internal_msg("store bug")),
+            _ => None,
+        })
+    }
+}
+
+/// Authenticates `X-User: <sub>[;org=<bound>][;scope=a b]`.
+struct Header;
+#[async_trait]
+impl Authenticator for Header {
+    fn scheme(&self) -> SchemeName {
+        SchemeName::BEARER
+    }
+    fn recognizes(&self, r: &RequestContext<'_>) -> bool {
+        r.headers().contains_key("x-user")
+    }
+    async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
+        let Some(v) = r.headers().get("x-user").and_then(|v| v.to_str().ok()) else {
+            return Ok(None);
+        };
+        let mut parts = v.split(';');
+        let mut id = Identity::user(parts.next().unwrap_or_default(), SchemeName::BEARER);
+        for p in parts {
+            if let Some(o) = p.strip_prefix("org=") {
+                id = id.with_organization(o);
+            }
+            if let Some(s) = p.strip_prefix("scope=") {
+                id = id.with_scopes(s.split(' '));
+            }
+        }
+        Ok(Some(id))
+    }
+    fn challenge(&self, e: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
+        let mut b = Challenge::bearer().realm("t");
+        if let Some(e) = e {
+            b = b.maybe_error(challenge::BearerError::for_reason(e.reason));
+            if let Some(s) = e.scope {
+                b = b.scope(s);
+            }
+        }
+        b.build().ok()
+    }
+}
+
+fn gate() -> Gate {
+    let policy = Policy::from_toml("p.toml", POLICY).unwrap();
+    Gate::builder()
+        .authenticator(Header)
+        .accounts(policy.clone())
+        .authorizer(PolicyAuthorizer::new(policy).resources(Docs))
+        .build()
+}
+
+async fn run(method: &str, user: &str, req: Requirement) -> Verdict {
+    let (parts, ()) = http::Request::builder()
+        .method(method)
+        .uri("/x")
+        .header("x-user", user)
+        .body(())
+        .unwrap()
+        .into_parts();
+    gate()
+        .decide(&RequestContext::from_parts(&parts), &req)
+        .await
+}
+
+fn code(v: &Verdict) -> &'static str {
+    v.decision().denial().map_or("allow", |d| d.code())
+}
+
+fn doc(org: &str, id: &str, perm: &'static str) -> Requirement {
+    Requirement::authenticated()
+        .organization(org)
+        .resource(id)
+        .permission(perm)
+}
+
+#[tokio::test]
+async fn the_stage_four_order() {
+    let cases = [
+        (
+            "GET",
+            "alice",
+            doc("acme", "welcome", "documents:read"),
+            "allow",
+        ),
+        (
+            "GET",
+            "mallory",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        (
+            "GET",
+            "carol",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        (
+            "GET",
+            "alice;org=globex",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        (
+            "GET",
+            "alice;org=acme",
+            doc("acme", "welcome", "documents:read"),
+            "allow",
+        ),
+        (
+            "DELETE",
+            "bob",
+            doc("acme", "welcome", "documents:delete"),
+            "insufficient_permission",
+        ),
+        (
+            "DELETE",
+            "bob",
+            doc("acme", "nothing", "documents:delete"),
+            "insufficient_permission",
+        ),
+        (
+            "GET",
+            "bob",
+            doc("acme", "nothing", "documents:read"),
+            "not_found",
+        ),
+        (
+            "GET",
+            "alice;scope=documents:write",
+            doc("acme", "welcome", "documents:read"),
+            "insufficient_scope",
+        ),
+        (
+            "GET",
+            "alice;scope=documents:read",
+            doc("acme", "welcome", "documents:read"),
+            "allow",
+        ),
+        (
+            "GET",
+            "bob",
+            doc("acme", "roadmap", "documents:read"),
+            "not_shared",
+        ),
+        (
+            "GET",
+            "alice",
+            doc("acme", "roadmap", "documents:read"),
+            "allow",
+        ),
+        (
+            "PUT",
+            "alice",
+            doc("acme", "archive", "documents:write"),
+            "read_only",
+        ),
+        (
+            "GET",
+            "alice",
+            doc("acme", "archive", "documents:read"),
+            "allow",
+        ),
+        (
+            "GET",
+            "svc",
+            doc("acme", "welcome", "documents:read"),
+            "allow",
+        ),
+        (
+            "GET",
+            "svc",
+            doc("acme", "welcome", "documents:write"),
+            "insufficient_permission",
+        ),
+        (
+            "GET",
+            "dave",
+            doc("acme", "welcome", "documents:read"),
+            "account_suspended",
+        ),
+        (
+            "GET",
+            "erin",
+            Requirement::authenticated()
+                .permission("admin:access")
+                .elevated(),
+            "allow",
+        ),
+        (
+            "GET",
+            "alice",
+            Requirement::authenticated()
+                .permission("admin:access")
+                .elevated(),
+            "elevation_required",
+        ),
+        (
+            "GET",
+            "erin;scope=documents:read",
+            Requirement::authenticated()
+                .permission("admin:access")
+                .elevated(),
+            "insufficient_scope",
+        ),
+        (
+            "GET",
+            "alice",
+            doc("acme", "broken", "documents:read"),
+            "internal_error",
+        ),
+    ];
+    for (method, user, req, expected) in cases {
+        let v = run(method, user, req).await;
+        assert_eq!(code(&v), expected, "{method} {user}: {}", v.trace());
+    }
+}
+
+#[tokio::test]
+async fn insufficient_scope_names_the_scope() {
+    let v = run(
+        "GET",
+        "alice;scope=documents:read",
+        doc("acme", "welcome", "documents:write"),
+    )
+    .await;
+    let d = v.decision().denial().unwrap();
+    assert_eq!(d.status(), 403);
+    assert_eq!(d.challenges()[0].get("error"), Some("insufficient_scope"));
+    assert_eq!(d.challenges()[0].get("scope"), Some("documents:write"));
+}
