@@ -26,6 +26,7 @@
 //! | `jwt` | via a backend | the [`jwt`] module |
 //! | `basic` | yes | the [`basic`] module (argon2id) |
 //! | `tokio` | yes | password hashing on tokio's blocking pool |
+//! | `serde` | no | the [`config`] module: credential stores from files |
 //!
 //! **Why aws-lc-rs by default:** measured on the CI machine, it verifies
 //! RS256 in ~18 µs and ES256 in ~51 µs against ~139 µs and ~218 µs for the
@@ -65,6 +66,8 @@ compile_error!(
 pub mod api_key;
 #[cfg(feature = "basic")]
 pub mod basic;
+#[cfg(all(feature = "serde", feature = "basic"))]
+pub mod config;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 pub mod revocation;

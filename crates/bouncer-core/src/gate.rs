@@ -382,15 +382,15 @@ impl Gate {
 
     /// Runs stage 1 only. On success, returns the proof to pass to
     /// [`decide_guarded`](Self::decide_guarded).
-    #[allow(clippy::result_large_err)] // the denial path is cold; the Ok path is a ZST
-    pub fn guard(&self, request: &RequestContext<'_>) -> Result<GuardsPassed, Verdict> {
+    /// The denial is boxed: it is the cold path.
+    pub fn guard(&self, request: &RequestContext<'_>) -> Result<GuardsPassed, Box<Verdict>> {
         let mut trace = Trace::default();
         match self.run_guards(request, &mut trace) {
             Ok(()) => Ok(GuardsPassed(())),
-            Err(denial) => Err(Verdict {
+            Err(denial) => Err(Box::new(Verdict {
                 decision: Decision::Deny(denial),
                 trace,
-            }),
+            })),
         }
     }
 

@@ -90,7 +90,13 @@ impl VerifyKey {
         Self::hmac_unchecked(alg, secret)
     }
 
-    pub(crate) fn hmac_unchecked(alg: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
+    /// An HMAC secret of any length. Short secrets can be brute-forced
+    /// from a single token: use this only for demos and migrations.
+    pub fn dangerous_short_hmac(alg: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
+        Self::hmac_unchecked(alg, secret)
+    }
+
+    fn hmac_unchecked(alg: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
         if family_name(alg) != "HMAC" {
             return Err(KeyError::AlgorithmMismatch {
                 alg,

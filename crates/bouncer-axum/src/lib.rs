@@ -1,0 +1,173 @@
+//! # bouncer-axum
+//!
+//! bouncer for [axum] and any [tower] `http` service: a layer that answers
+//! every request with allow, **401** (with correct `WWW-Authenticate`
+//! challenges), **403**, or a 500/503 fault — never the wrong one.
+//!
+//! **Depend on this crate** with bouncer-core (and bouncer-authn /
+//! bouncer-authz if you use the built-in schemes and policies). It does
+//! not depend on them: bring your own `Authenticator` and it works.
+//!
+//! | piece | what it does |
+//! |---|---|
+//! | [`Bouncer`] | a shared handle on the gate |
+//! | [`GuardLayer`] | stage 1 (blocked paths, IP, country) on every request, before routing |
+//! | [`BouncerLayer`] | stages 2–5 for one route's [`RouteRequirement`]; denied requests never reach the handler |
+//! | [`Principal`] / [`MaybePrincipal`] | extractors for the caller |
+//! | [`BouncerRejection`] | status, challenges, `Retry-After`, `application/problem+json` |
+//!
+//! The client address comes from axum's `ConnectInfo<SocketAddr>` (serve
+//! with `into_make_service_with_connect_info::<SocketAddr>()`); proxy
+//! headers are read by the guards' trusted-proxy settings. Each decision
+//! emits one `tracing` event (target `bouncer`) with the stage, the code
+//! and the subject — never a credential.
+//!
+//! ## Example
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use bouncer_axum::{Bouncer, Principal, RouteRequirement};
+//! use bouncer_core::Gate;
+//!
+//! async fn me(Principal(who): Principal) -> String {
+//!     who.subject().to_owned()
+//! }
+//!
+//! # fn build(gate: Gate) -> Router {
+//! let bouncer = Bouncer::new(gate);
+//! Router::new()
+//!     .route("/me", get(me).route_layer(bouncer.require(RouteRequirement::authenticated())))
+//!     .layer(bouncer.guards())
+//! # }
+//! ```
+//!
+//! Per-method requirements go on the handler: `get(read.layer(bouncer.require(..)))`.
+//!
+//! [axum]: https://docs.rs/axum
+//! [tower]: https://docs.rs/tower
+
+mod extract;
+mod future;
+mod layer;
+mod rejection;
+mod requirement;
+mod service;
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use bouncer_core::{Decision, Gate, Stage, StageOutcome, Verdict};
+use http::Method;
+
+pub use extract::{MaybePrincipal, Principal};
+pub use future::{GuardFuture, ResponseFuture};
+pub use layer::{BouncerLayer, GuardLayer};
+pub use rejection::BouncerRejection;
+pub use requirement::RouteRequirement;
+pub use service::{BouncerService, GuardService};
+
+/// A shared handle on a [`Gate`] and the response settings. Cheap to clone.
+#[derive(Clone)]
+pub struct Bouncer {
+    gate: Arc<Gate>,
+    expose_detail: bool,
+}
+
+impl std::fmt::Debug for Bouncer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bouncer")
+            .field("gate", &self.gate)
+            .field("expose_detail", &self.expose_detail)
+            .finish()
+    }
+}
+
+impl Bouncer {
+    /// A handle on `gate`.
+    pub fn new(gate: Gate) -> Self {
+        Self::from_arc(Arc::new(gate))
+    }
+
+    /// A handle on a shared gate.
+    pub fn from_arc(gate: Arc<Gate>) -> Self {
+        Self {
+            gate,
+            expose_detail: true,
+        }
+    }
+
+    /// Whether problem bodies carry `detail` (default `true`; the details
+    /// are fixed texts that never name an account or echo a credential).
+    pub fn expose_detail(mut self, expose: bool) -> Self {
+        self.expose_detail = expose;
+        self
+    }
+
+    /// The gate.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// The stage-1 layer for the whole router.
+    pub fn guards(&self) -> GuardLayer {
+        GuardLayer::new(self.clone())
+    }
+
+    /// The layer enforcing `requirement` on a route.
+    pub fn require(&self, requirement: impl Into<RouteRequirement>) -> BouncerLayer {
+        BouncerLayer::new(self.clone(), requirement)
+    }
+
+    fn rejection(&self, verdict: Verdict) -> Option<BouncerRejection> {
+        let (decision, _) = verdict.into_parts();
+        match decision {
+            Decision::Deny(d) => {
+                let r = BouncerRejection::new(d);
+                Some(if self.expose_detail {
+                    r
+                } else {
+                    r.without_detail()
+                })
+            }
+            Decision::Allow(_) => None,
+        }
+    }
+
+    /// Logs the verdict and turns it into a response (denials only).
+    pub(crate) fn respond(&self, method: &Method, path: &str, verdict: Verdict) -> Response {
+        self.log(method, path, &verdict);
+        match self.rejection(verdict) {
+            Some(r) => r.into_response(),
+            None => service::internal_error_response(),
+        }
+    }
+
+    /// One event per decision: stage, code, subject. Never a credential.
+    pub(crate) fn log(&self, method: &Method, path: &str, verdict: &Verdict) {
+        let trace = verdict.trace();
+        let stage = trace.deciding_stage().map_or("none", Stage::as_str);
+        match verdict.decision() {
+            Decision::Allow(caller) => {
+                let subject = caller.authenticated().map(|a| a.subject()).unwrap_or("-");
+                tracing::debug!(target: "bouncer", %method, path, decision = "allow", subject, trace = %trace);
+            }
+            Decision::Deny(d) => {
+                let status = d.status().as_u16();
+                let code = d.code();
+                let faulted = matches!(
+                    trace.deciding_stage().map(|s| trace.outcome(s)),
+                    Some(StageOutcome::Faulted(_))
+                );
+                if faulted {
+                    let error = match d {
+                        bouncer_core::Denial::Fault(f) => f.to_string(),
+                        _ => String::new(),
+                    };
+                    tracing::warn!(target: "bouncer", %method, path, decision = "deny", status, code, stage, error, trace = %trace);
+                } else {
+                    tracing::info!(target: "bouncer", %method, path, decision = "deny", status, code, stage, trace = %trace);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Adapter tests: `Router` + `oneshot`, one request per reason code, and
+//! the guarantees of the layer (handlers and body extractors never run on
+//! denial, panics are 500, faults are never 401/403).
+#![allow(unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::handler::Handler;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bouncer_axum::{Bouncer, MaybePrincipal, Principal, RouteRequirement};
+use bouncer_core::challenge::BearerError;
+use bouncer_core::*;
+use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// `X-Outcome: <code>` makes the stages produce exactly that outcome;
+/// `Authorization: Bearer <sub>` authenticates `<sub>`.
+struct Scripted;
+
+fn outcome(r: &RequestContext<'_>) -> Option<String> {
+    r.headers()
+        .get("x-outcome")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[async_trait]
+impl Authenticator for Scripted {
+    fn scheme(&self) -> SchemeName {
+        SchemeName::BEARER
+    }
+    fn recognizes(&self, r: &RequestContext<'_>) -> bool {
+        r.headers().contains_key("authorization")
+    }
+    async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
+        if let Some(code) = outcome(r) {
+            if let Some(reason) = AuthnReason::ALL.iter().find(|x| x.code() == code) {
+                return Err((*reason).into());
+            }
+            match code.as_str() {
+                "panic" => panic!("authenticator bug"),
+                "internal_error" => return Err(Fault::internal_msg("bug").into()),
+                "service_unavailable" => {
+                    return Err(
+                        Fault::unavailable("store", Duration::from_millis(1500), "down").into(),
+                    )
+                }
+                _ => {}
+            }
+        }
+        let sub = r.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("Bearer ")
+            .to_owned();
+        Ok(Some(Identity::user(sub, SchemeName::BEARER)))
+    }
+    fn challenge(&self, e: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
+        let mut b = Challenge::bearer().realm("adapter");
+        if let Some(e) = e {
+            b = b.maybe_error(BearerError::for_reason(e.reason));
+            if let Some(s) = e.scope {
+                b = b.scope(s);
+            }
+        }
+        b.build().ok()
+    }
+}
+
+struct ScriptedGuard;
+impl RequestGuard for ScriptedGuard {
+    fn check(&self, r: &RequestContext<'_>) -> Result<(), AccessError> {
+        match outcome(r).as_deref() {
+            Some(c @ ("blocked_path" | "ip_blocked" | "geo_blocked")) => {
+                let reason = ForbiddenReason::ALL.iter().find(|x| x.code() == c).unwrap();
+                Err((*reason).into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+struct ScriptedAuthz;
+#[async_trait]
+impl Authorizer for ScriptedAuthz {
+    async fn authorize(
+        &self,
+        _: &Authenticated,
+        r: &RequestContext<'_>,
+        req: &Requirement,
+    ) -> Result<(), AccessError> {
+        match outcome(r).as_deref() {
+            Some("insufficient_scope") => Err(Forbidden::insufficient_scope(
+                req.required_permission().unwrap_or("x").to_owned(),
+            )
+            .into()),
+            Some("not_found") => Err(AccessError::NotFound),
+            Some(c) => match ForbiddenReason::ALL.iter().find(|x| x.code() == c) {
+                Some(reason) => Err((*reason).into()),
+                None => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+static HANDLER_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(serde::Deserialize)]
+struct Payload {
+    #[allow(dead_code)]
+    n: u32,
+}
+
+async fn handler(Principal(who): Principal, Json(_): Json<Payload>) -> String {
+    HANDLER_RUNS.fetch_add(1, Ordering::SeqCst);
+    who.subject().to_owned()
+}
+
+fn app() -> Router {
+    let gate = Gate::builder()
+        .guard(ScriptedGuard)
+        .authenticator(Scripted)
+        .authorizer(ScriptedAuthz)
+        .build();
+    let bouncer = Bouncer::new(gate);
+    Router::new()
+        .route(
+            "/doc",
+            post(
+                handler.layer(
+                    bouncer.require(RouteRequirement::authenticated().permission("doc:write")),
+                ),
+            ),
+        )
+        .route(
+            "/maybe",
+            get(|MaybePrincipal(p): MaybePrincipal| async move {
+                p.map_or("anonymous".to_owned(), |a| a.subject().to_owned())
+            })
+            .route_layer(bouncer.require(RouteRequirement::optional())),
+        )
+        .route(
+            "/unguarded",
+            get(|Principal(p): Principal| async move { p.subject().to_owned() }),
+        )
+        .layer(bouncer.guards())
+}
+
+async fn call(
+    router: Router,
+    req: Request<Body>,
+) -> (StatusCode, http::HeaderMap, serde_json::Value) {
+    let mut req = req;
+    req.extensions_mut()
+        .insert(ConnectInfo("127.0.0.1:4000".parse::<SocketAddr>().unwrap()));
+    let res = router.oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn post_doc(outcome: Option<&str>) -> Request<Body> {
+    let mut b = Request::post("/doc")
+        .header("authorization", "Bearer alice")
+        .header("content-type", "application/json");
+    if let Some(o) = outcome {
+        b = b.header("x-outcome", o);
+    }
+    b.body(Body::from(r#"{"n":1}"#)).unwrap()
+}
+
+#[tokio::test]
+async fn every_reason_code_has_its_status_challenge_and_body() {
+    let codes = AuthnReason::ALL
+        .iter()
+        .map(|r| (r.code(), 401))
+        .chain(ForbiddenReason::ALL.iter().map(|r| (r.code(), 403)));
+    for (code, status) in codes {
+        let before = HANDLER_RUNS.load(Ordering::SeqCst);
+        let (s, headers, body) = call(app(), post_doc(Some(code))).await;
+        assert_eq!(
+            (s.as_u16(), body["code"].as_str()),
+            (status, Some(code)),
+            "{code}"
+        );
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(body["status"], status);
+        let challenges = Challenge::parse_headers(&headers).unwrap();
+        if status == 401 {
+            assert!(!challenges.is_empty(), "{code}");
+        }
+        if code == "insufficient_scope" {
+            assert_eq!(challenges[0].get("error"), Some("insufficient_scope"));
+            assert_eq!(challenges[0].get("scope"), Some("doc:write"));
+        }
+        assert_eq!(
+            HANDLER_RUNS.load(Ordering::SeqCst),
+            before,
+            "the handler ran for {code}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn allowed_requests_reach_the_handler_with_the_principal() {
+    let (s, _, _) = call(app(), post_doc(None)).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn a_denied_request_never_reaches_the_body_extractor() {
+    // The body is not JSON: if the extractor ran, the answer would be 4xx
+    // from axum's Json rejection, not the 401.
+    let req = Request::post("/doc")
+        .header("content-type", "application/json")
+        .body(Body::from("not json"))
+        .unwrap();
+    let (s, _, body) = call(app(), req).await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (401, Some("missing_credentials"))
+    );
+}
+
+#[tokio::test]
+async fn faults_are_500_and_503_never_401_or_403() {
+    let (s, headers, body) = call(app(), post_doc(Some("service_unavailable"))).await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (503, Some("service_unavailable"))
+    );
+    assert_eq!(headers["retry-after"], "2");
+    assert!(!headers.contains_key("www-authenticate"));
+    let (s, _, body) = call(app(), post_doc(Some("internal_error"))).await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (500, Some("internal_error"))
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_authenticator_is_a_500() {
+    let (s, _, body) = call(app(), post_doc(Some("panic"))).await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (500, Some("internal_error"))
+    );
+}
+
+#[tokio::test]
+async fn not_found_resources_are_404() {
+    let (s, _, body) = call(app(), post_doc(Some("not_found"))).await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn optional_routes_and_extractors() {
+    let (s, _, _) = call(app(), Request::get("/maybe").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, 200);
+    let res = app()
+        .oneshot(
+            Request::get("/maybe")
+                .header("authorization", "Bearer zoe")
+                .extension(ConnectInfo("127.0.0.1:1".parse::<SocketAddr>().unwrap()))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        &res.into_body().collect().await.unwrap().to_bytes()[..],
+        b"zoe"
+    );
+    let (s, _, body) = call(
+        app(),
+        Request::get("/maybe")
+            .header("authorization", "Bearer x")
+            .header("x-outcome", "invalid_token")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (401, Some("invalid_token"))
+    );
+    // A Principal on a route without a bouncer layer is a server bug: 500.
+    let (s, _, _) = call(
+        app(),
+        Request::get("/unguarded")
+            .header("authorization", "Bearer x")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 500);
+}
+
+#[tokio::test]
+async fn guards_run_before_routing() {
+    let (s, _, body) = call(
+        app(),
+        Request::get("/no-such-route")
+            .header("x-outcome", "blocked_path")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (403, Some("blocked_path"))
+    );
+    let (s, _, _) = call(
+        app(),
+        Request::get("/no-such-route")
+            .header("authorization", "Bearer x")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn the_layer_works_without_the_guard_layer() {
+    let gate = Gate::builder()
+        .guard(ScriptedGuard)
+        .authenticator(Scripted)
+        .build();
+    let bouncer = Bouncer::new(gate).expose_detail(false);
+    let router = Router::new().route(
+        "/x",
+        get(|| async { "ok" }).route_layer(bouncer.require(RouteRequirement::authenticated())),
+    );
+    let (s, _, body) = call(
+        router.clone(),
+        Request::get("/x")
+            .header("x-outcome", "ip_blocked")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), body["code"].as_str()),
+        (403, Some("ip_blocked"))
+    );
+    assert!(
+        body.get("detail").is_none(),
+        "detail hidden when configured"
+    );
+    let _ = Arc::new(());
+}

@@ -1,0 +1,1019 @@
+//! End to end: the quickstart's router on a loopback port, real HTTP
+//! requests for every row of the contract (§3) and every route and
+//! identity of §4, checking status, `code` and the parsed challenges.
+#![allow(unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../quickstart/app.rs"]
+mod app;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use bouncer_core::Challenge;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+struct Server {
+    base: String,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    fn challenges(&self) -> Vec<Challenge> {
+        Challenge::parse_headers(&self.headers).unwrap()
+    }
+    fn challenge(&self, scheme: &str) -> Challenge {
+        self.challenges()
+            .into_iter()
+            .find(|c| c.scheme().eq_ignore_ascii_case(scheme))
+            .unwrap_or_else(|| panic!("no {scheme} challenge in {:?}", self.headers))
+    }
+}
+
+fn demo_keys() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("quickstart")
+        .join("demo-keys")
+}
+
+async fn start() -> Server {
+    let config = app::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        secret: app::DEFAULT_DEMO_SECRET.into(),
+        jwks: Some(demo_keys().join("jwks.json")),
+        policy: app::default_policy_path(),
+    };
+    let router = app::build(&config).unwrap();
+    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    Server {
+        base: format!("http://{addr}"),
+        client: Client::builder(TokioExecutor::new()).build_http(),
+    }
+}
+
+impl Server {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let body = match body {
+            Some(v) => {
+                b = b.header("content-type", "application/json");
+                Full::from(serde_json::to_vec(&v).unwrap())
+            }
+            None => Full::default(),
+        };
+        let res = self.client.request(b.body(body).unwrap()).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            assert_eq!(
+                headers["content-type"], "application/problem+json",
+                "{path}"
+            );
+            assert_eq!(body["status"], status.as_u16(), "{path}");
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(
+                !Challenge::parse_headers(&headers).unwrap().is_empty(),
+                "401 without challenge on {path}"
+            );
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(Method::GET, path, headers, None).await
+    }
+
+    /// Asserts status and code.
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        status: u16,
+        code: &str,
+    ) -> Reply {
+        let body = matches!(method, Method::POST | Method::PUT)
+            .then(|| json!({"title": "t", "content": "c"}));
+        let r = self.send(method.clone(), path, headers, body).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (status, code),
+            "{method} {path} {headers:?}: {}",
+            r.body
+        );
+        r
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn basic(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+fn claims(sub: &str) -> Value {
+    json!({ "iss": app::ISSUER, "aud": app::AUDIENCE, "sub": sub, "exp": now() + 600, "iat": now(), "jti": format!("{sub}-{}", rand_id()) })
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed) ^ now().rotate_left(20)
+}
+
+fn sign(alg: Algorithm, kid: Option<&str>, typ: Option<&str>, claims: &Value) -> String {
+    let read = |n: &str| std::fs::read(demo_keys().join(n)).unwrap();
+    let key = match alg {
+        Algorithm::HS256 => EncodingKey::from_secret(app::DEFAULT_DEMO_SECRET.as_bytes()),
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&read("rsa.pem")).unwrap(),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&read("ec256.pem")).unwrap(),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(&read("ed25519.pem")).unwrap(),
+        _ => unreachable!(),
+    };
+    let mut h = Header::new(alg);
+    h.kid = kid.map(str::to_owned);
+    h.typ = typ.map(str::to_owned);
+    jsonwebtoken::encode(&h, claims, &key).unwrap()
+}
+
+fn hs(claims: &Value) -> String {
+    format!(
+        "Bearer {}",
+        sign(Algorithm::HS256, None, Some("at+jwt"), claims)
+    )
+}
+
+fn with(mut c: Value, k: &str, v: Value) -> Value {
+    c[k] = v;
+    c
+}
+
+fn mfa(sub: &str) -> Value {
+    let c = with(claims(sub), "acr", json!(app::MFA_ACR));
+    let c = with(c, "amr", json!(["pwd", "mfa"]));
+    with(c, "auth_time", json!(now()))
+}
+
+const A: &str = "authorization";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_section_3_and_4_over_http() {
+    let s = start().await;
+    let g = Method::GET;
+
+    // Start-up.
+    let r = s.get("/health", &[]).await;
+    assert_eq!(r.status, 200);
+
+    // 401 missing_credentials, with every accepted scheme's challenge, no error.
+    let r = s
+        .expect(g.clone(), "/me", &[], 401, "missing_credentials")
+        .await;
+    let basic_ch = r.challenge("Basic");
+    assert_eq!(basic_ch.get("realm"), Some(app::REALM));
+    assert_eq!(basic_ch.get("charset"), Some("UTF-8"));
+    let bearer_ch = r.challenge("Bearer");
+    assert_eq!(bearer_ch.get("realm"), Some(app::REALM));
+    assert_eq!(bearer_ch.get("error"), None);
+    // Anonymous is 401 even where no authenticated user could be allowed.
+    s.expect(
+        g.clone(),
+        "/orgs/globex/documents/plans",
+        &[],
+        401,
+        "missing_credentials",
+    )
+    .await;
+    s.expect(g.clone(), "/admin/keys/rotate", &[], 405, "")
+        .await;
+    let r = s
+        .expect(
+            Method::POST,
+            "/admin/keys/rotate",
+            &[],
+            401,
+            "missing_credentials",
+        )
+        .await;
+    assert_eq!(r.challenges().len(), 1, "Bearer only");
+
+    // 401 malformed_credentials.
+    let r = s
+        .expect(
+            g.clone(),
+            "/me",
+            &[(A, "Bearer")],
+            401,
+            "malformed_credentials",
+        )
+        .await;
+    assert_eq!(r.challenge("Bearer").get("error"), Some("invalid_request"));
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, "Bearer a b c")],
+        401,
+        "malformed_credentials",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, "Basic !!!")],
+        401,
+        "malformed_credentials",
+    )
+    .await;
+    let no_colon = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("alice")
+    );
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, &no_colon)],
+        401,
+        "malformed_credentials",
+    )
+    .await;
+    let alice_basic = basic("alice", "alice-pass");
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, &alice_basic), (A, &alice_basic)],
+        401,
+        "malformed_credentials",
+    )
+    .await;
+
+    // 401 unsupported_scheme.
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, "Digest username=\"a\"")],
+        401,
+        "unsupported_scheme",
+    )
+    .await;
+    let r = s
+        .expect(
+            g.clone(),
+            "/admin/audit",
+            &[(A, &basic("erin", "erin-pass"))],
+            401,
+            "unsupported_scheme",
+        )
+        .await;
+    assert_eq!(r.challenges().len(), 1);
+    assert_eq!(r.challenge("Bearer").get("error"), None);
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[("x-api-key", "demo-reporter-key")],
+        401,
+        "unsupported_scheme",
+    )
+    .await;
+
+    // 401 invalid_credentials, indistinguishable.
+    let wrong = s
+        .expect(
+            g.clone(),
+            "/me",
+            &[(A, &basic("alice", "nope"))],
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    let unknown = s
+        .expect(
+            g.clone(),
+            "/me",
+            &[(A, &basic("nobody", "nope"))],
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.challenges(), unknown.challenges());
+    let r = s
+        .expect(
+            g.clone(),
+            "/me",
+            &[("x-api-key", "not-a-key")],
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    assert!(
+        r.challenges().iter().all(|c| c.get("error").is_none()),
+        "API key failures carry no error params"
+    );
+
+    // Basic users, including a UTF-8 password with ':'.
+    for (u, p) in [
+        ("alice", "alice-pass"),
+        ("bob", "bob-pass"),
+        ("carol", "carol-pass"),
+        ("erin", "erin-pass"),
+        ("grace", "p@ss:wörd"),
+    ] {
+        let r = s
+            .expect(g.clone(), "/me", &[(A, &basic(u, p))], 200, "")
+            .await;
+        assert_eq!(r.body["sub"], u);
+    }
+
+    // 401 invalid_token.
+    let good = claims("alice");
+    let mut tampered = sign(Algorithm::HS256, None, None, &good);
+    tampered.push('x');
+    let r = s
+        .expect(
+            g.clone(),
+            "/me",
+            &[(A, &format!("Bearer {tampered}"))],
+            401,
+            "invalid_token",
+        )
+        .await;
+    assert_eq!(r.challenge("Bearer").get("error"), Some("invalid_token"));
+    assert_eq!(r.challenge("Basic").get("error"), None);
+    let other_secret = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &good,
+        &EncodingKey::from_secret(b"some-other-secret-of-enough-length!!"),
+    )
+    .unwrap();
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, &format!("Bearer {other_secret}"))],
+        401,
+        "invalid_token",
+    )
+    .await;
+    let unknown_kid = sign(Algorithm::ES256, Some("no-such-key"), None, &good);
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, &format!("Bearer {unknown_kid}"))],
+        401,
+        "invalid_token",
+    )
+    .await;
+    let wrong_alg_for_kid = sign(Algorithm::ES256, Some("demo-rsa"), None, &good);
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, &format!("Bearer {wrong_alg_for_kid}"))],
+        401,
+        "invalid_token",
+    )
+    .await;
+    let b64 = |v: &Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+    };
+    let none = format!("Bearer {}.{}.", b64(&json!({"alg": "none"})), b64(&good));
+    s.expect(g.clone(), "/me", &[(A, &none)], 401, "invalid_token")
+        .await;
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(
+            A,
+            &hs(&with(claims("alice"), "iss", json!("https://evil.example"))),
+        )],
+        401,
+        "invalid_token",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(
+            A,
+            &hs(&with(
+                claims("alice"),
+                "aud",
+                json!("https://other.example"),
+            )),
+        )],
+        401,
+        "invalid_token",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, &hs(&with(claims("alice"), "nbf", json!(now() + 3600))))],
+        401,
+        "invalid_token",
+    )
+    .await;
+    let mut no_sub = claims("alice");
+    no_sub.as_object_mut().unwrap().remove("sub");
+    s.expect(g.clone(), "/me", &[(A, &hs(&no_sub))], 401, "invalid_token")
+        .await;
+    let bad_typ = format!(
+        "Bearer {}",
+        sign(Algorithm::HS256, None, Some("id_token+jwt"), &good)
+    );
+    s.expect(g.clone(), "/me", &[(A, &bad_typ)], 401, "invalid_token")
+        .await;
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, "Bearer not.a.jwt")],
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    // 401 token_expired.
+    let r = s
+        .expect(
+            g.clone(),
+            "/me",
+            &[(A, &hs(&with(claims("alice"), "exp", json!(now() - 3600))))],
+            401,
+            "token_expired",
+        )
+        .await;
+    assert_eq!(r.challenge("Bearer").get("error"), Some("invalid_token"));
+
+    // Typ variants and the JWKS keys (RS256, ES256, EdDSA), each only for its own algorithm.
+    for typ in [None, Some("JWT"), Some("at+jwt")] {
+        let t = format!(
+            "Bearer {}",
+            sign(Algorithm::HS256, None, typ, &claims("bob"))
+        );
+        s.expect(g.clone(), "/me", &[(A, &t)], 200, "").await;
+    }
+    for (alg, kid) in [
+        (Algorithm::RS256, "demo-rsa"),
+        (Algorithm::ES256, "demo-ec"),
+        (Algorithm::EdDSA, "demo-ed"),
+    ] {
+        let t = format!(
+            "Bearer {}",
+            sign(alg, Some(kid), Some("at+jwt"), &claims("bob"))
+        );
+        let r = s.expect(g.clone(), "/me", &[(A, &t)], 200, "").await;
+        assert_eq!(r.body["sub"], "bob");
+    }
+
+    // 401 token_revoked through /logout.
+    let t = hs(&claims("alice"));
+    s.expect(g.clone(), "/me", &[(A, &t)], 200, "").await;
+    let r = s.send(Method::POST, "/logout", &[(A, &t)], None).await;
+    assert_eq!(r.status, 204);
+    let r = s
+        .expect(g.clone(), "/me", &[(A, &t)], 401, "token_revoked")
+        .await;
+    assert_eq!(r.challenge("Bearer").get("error"), Some("invalid_token"));
+    let mut no_jti = claims("bob");
+    no_jti.as_object_mut().unwrap().remove("jti");
+    let t = hs(&no_jti);
+    assert_eq!(
+        s.send(Method::POST, "/logout", &[(A, &t)], None)
+            .await
+            .status,
+        204
+    );
+    s.expect(g.clone(), "/me", &[(A, &t)], 401, "token_revoked")
+        .await;
+
+    // 401 mfa_required (RFC 9470), and 403 first when the role is missing.
+    let r = s
+        .expect(
+            g.clone(),
+            "/admin/audit",
+            &[(A, &hs(&claims("erin")))],
+            401,
+            "mfa_required",
+        )
+        .await;
+    let c = r.challenge("Bearer");
+    assert_eq!(c.get("error"), Some("insufficient_user_authentication"));
+    assert_eq!(c.get("acr_values"), Some(app::MFA_ACR));
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[(A, &hs(&mfa("erin")))],
+        200,
+        "",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[(A, &hs(&with(claims("erin"), "amr", json!(["mfa"]))))],
+        200,
+        "",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[(A, &hs(&with(claims("erin"), "acr", json!(app::MFA_ACR))))],
+        200,
+        "",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[(A, &hs(&claims("alice")))],
+        403,
+        "elevation_required",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[(A, &hs(&mfa("alice")))],
+        403,
+        "elevation_required",
+    )
+    .await;
+    let stale = with(mfa("erin"), "auth_time", json!(now() - 600));
+    let r = s
+        .expect(
+            Method::POST,
+            "/admin/keys/rotate",
+            &[(A, &hs(&stale))],
+            401,
+            "mfa_required",
+        )
+        .await;
+    assert_eq!(r.challenge("Bearer").get("max_age"), Some("300"));
+    s.expect(
+        Method::POST,
+        "/admin/keys/rotate",
+        &[(A, &hs(&mfa("erin")))],
+        200,
+        "",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[(A, &hs(&with(mfa("erin"), "scope", json!("documents:read"))))],
+        403,
+        "insufficient_scope",
+    )
+    .await;
+
+    // 403 blocked_path, before routing and credentials.
+    for p in [
+        "/.env",
+        "/.git/config",
+        "/static/.htaccess",
+        "/static/..%2f.env",
+        "/static/%2e%2e/.git/HEAD",
+        "/%2eenv",
+        "//.env",
+        "/static/.%2e/.env",
+    ] {
+        s.expect(g.clone(), p, &[], 403, "blocked_path").await;
+        s.expect(g.clone(), p, &[(A, &alice_basic)], 403, "blocked_path")
+            .await;
+    }
+    assert_eq!(
+        s.get("/.well-known/openid-configuration", &[]).await.status,
+        404
+    );
+    assert_eq!(s.get("/static/readme.txt", &[]).await.status, 200);
+    assert_eq!(s.get("/static/missing.txt", &[]).await.status, 404);
+
+    // 403 ip_blocked through the trusted proxy (loopback), and spoofing.
+    for xff in [
+        "203.0.113.5",
+        "2001:db8:bad::1",
+        "::ffff:203.0.113.5",
+        "198.51.100.1, 203.0.113.77",
+    ] {
+        s.expect(
+            g.clone(),
+            "/health",
+            &[("x-forwarded-for", xff)],
+            403,
+            "ip_blocked",
+        )
+        .await;
+        s.expect(
+            g.clone(),
+            "/me",
+            &[("x-forwarded-for", xff)],
+            403,
+            "ip_blocked",
+        )
+        .await;
+    }
+    assert_eq!(
+        s.get(
+            "/health",
+            &[("x-forwarded-for", "203.0.113.5, 198.51.100.1")]
+        )
+        .await
+        .status,
+        200,
+        "a left-most client value never wins"
+    );
+    assert_eq!(
+        s.get("/health", &[("x-forwarded-for", "2001:db8:bae::1")])
+            .await
+            .status,
+        200
+    );
+
+    // 403 geo_blocked.
+    s.expect(
+        g.clone(),
+        "/health",
+        &[("cf-ipcountry", "ZZ")],
+        403,
+        "geo_blocked",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/me",
+        &[("cf-ipcountry", "ZZ")],
+        403,
+        "geo_blocked",
+    )
+    .await;
+    assert_eq!(
+        s.get("/health", &[("cf-ipcountry", "DE")]).await.status,
+        200
+    );
+
+    // 403 account_suspended.
+    s.expect(
+        g.clone(),
+        "/me",
+        &[(A, &basic("dave", "dave-pass"))],
+        403,
+        "account_suspended",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents",
+        &[(A, &hs(&claims("dave")))],
+        403,
+        "account_suspended",
+    )
+    .await;
+
+    // 403 tenant_mismatch (membership and token binding, Logto forms too).
+    s.expect(
+        g.clone(),
+        "/orgs/globex/documents",
+        &[(A, &alice_basic)],
+        403,
+        "tenant_mismatch",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/globex/documents",
+        &[(A, &basic("carol", "carol-pass"))],
+        200,
+        "",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents",
+        &[(A, &basic("carol", "carol-pass"))],
+        200,
+        "",
+    )
+    .await;
+    let carol_acme = hs(&with(claims("carol"), "organization_id", json!("acme")));
+    s.expect(
+        g.clone(),
+        "/orgs/globex/documents",
+        &[(A, &carol_acme)],
+        403,
+        "tenant_mismatch",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents",
+        &[(A, &carol_acme)],
+        200,
+        "",
+    )
+    .await;
+    let logto = hs(&with(
+        claims("carol"),
+        "aud",
+        json!("urn:logto:organization:globex"),
+    ));
+    s.expect(g.clone(), "/orgs/globex/documents", &[(A, &logto)], 200, "")
+        .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents",
+        &[(A, &logto)],
+        403,
+        "tenant_mismatch",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/nowhere/documents",
+        &[(A, &alice_basic)],
+        403,
+        "tenant_mismatch",
+    )
+    .await;
+
+    // 403 insufficient_permission and insufficient_scope.
+    s.expect(
+        Method::DELETE,
+        "/orgs/acme/documents/welcome",
+        &[(A, &basic("bob", "bob-pass"))],
+        403,
+        "insufficient_permission",
+    )
+    .await;
+    s.expect(
+        Method::POST,
+        "/orgs/acme/documents",
+        &[(A, &basic("grace", "p@ss:wörd"))],
+        403,
+        "insufficient_permission",
+    )
+    .await;
+    let scoped = hs(&with(claims("alice"), "scope", json!("documents:read")));
+    let r = s
+        .expect(
+            Method::POST,
+            "/orgs/acme/documents",
+            &[(A, &scoped)],
+            403,
+            "insufficient_scope",
+        )
+        .await;
+    let c = r.challenge("Bearer");
+    assert_eq!(c.get("error"), Some("insufficient_scope"));
+    assert_eq!(c.get("scope"), Some("documents:write"));
+    s.expect(g.clone(), "/orgs/acme/documents", &[(A, &scoped)], 200, "")
+        .await;
+    let bob_scoped = hs(&with(
+        claims("bob"),
+        "scope",
+        json!("documents:read documents:delete"),
+    ));
+    s.expect(
+        Method::DELETE,
+        "/orgs/acme/documents/welcome",
+        &[(A, &bob_scoped)],
+        403,
+        "insufficient_permission",
+    )
+    .await;
+
+    // 403 not_shared; 403 read_only; 404 after membership is known.
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents/roadmap",
+        &[(A, &basic("bob", "bob-pass"))],
+        403,
+        "not_shared",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents/roadmap",
+        &[(A, &basic("carol", "carol-pass"))],
+        403,
+        "not_shared",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents/roadmap",
+        &[(A, &alice_basic)],
+        200,
+        "",
+    )
+    .await;
+    s.expect(
+        Method::PUT,
+        "/orgs/acme/documents/handbook-2019",
+        &[(A, &alice_basic)],
+        403,
+        "read_only",
+    )
+    .await;
+    s.expect(
+        Method::DELETE,
+        "/orgs/acme/documents/handbook-2019",
+        &[(A, &alice_basic)],
+        403,
+        "read_only",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents/handbook-2019",
+        &[(A, &alice_basic)],
+        200,
+        "",
+    )
+    .await;
+    assert_eq!(
+        s.get("/orgs/acme/documents/nope", &[(A, &alice_basic)])
+            .await
+            .status,
+        404
+    );
+    s.expect(
+        g.clone(),
+        "/orgs/globex/documents/nope",
+        &[(A, &alice_basic)],
+        403,
+        "tenant_mismatch",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents/plans",
+        &[(A, &alice_basic)],
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Unknown routes are 404 whatever the credentials.
+    assert_eq!(s.get("/nope", &[]).await.status, 404);
+    assert_eq!(s.get("/nope", &[(A, &alice_basic)]).await.status, 404);
+    assert_eq!(s.get("/nope", &[(A, "Bearer garbage")]).await.status, 404);
+
+    // The API key (a service principal with documents:read in acme only).
+    let key = [("x-api-key", "demo-reporter-key")];
+    let r = s.expect(g.clone(), "/me", &key, 200, "").await;
+    assert_eq!(r.body["sub"], "svc-reporter");
+    s.expect(g.clone(), "/orgs/acme/documents", &key, 200, "")
+        .await;
+    s.expect(g.clone(), "/orgs/acme/documents/welcome", &key, 200, "")
+        .await;
+    s.expect(
+        Method::POST,
+        "/orgs/acme/documents",
+        &key,
+        403,
+        "insufficient_permission",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/orgs/globex/documents",
+        &key,
+        403,
+        "tenant_mismatch",
+    )
+    .await;
+
+    // The documents API itself.
+    let r = s
+        .send(
+            Method::POST,
+            "/orgs/acme/documents",
+            &[(A, &alice_basic)],
+            Some(json!({"title": "Q4", "content": "plan"})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/orgs/acme/documents/{id}");
+    let r = s
+        .send(
+            Method::PUT,
+            &path,
+            &[(A, &alice_basic)],
+            Some(json!({"title": "Q4b", "content": "plan b"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["title"].as_str()),
+        (200, Some("Q4b"))
+    );
+    assert_eq!(
+        s.get(&path, &[(A, &basic("bob", "bob-pass"))]).await.body["content"],
+        "plan b"
+    );
+    assert_eq!(
+        s.send(Method::DELETE, &path, &[(A, &alice_basic)], None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(s.get(&path, &[(A, &alice_basic)]).await.status, 404);
+
+    // CORS preflight needs no credentials.
+    let r = s
+        .send(
+            Method::OPTIONS,
+            "/orgs/acme/documents/welcome",
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "DELETE"),
+                ("access-control-request-headers", "authorization"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers.contains_key("access-control-allow-methods"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problem_bodies_never_echo_credentials() {
+    let s = start().await;
+    let secret_pass = "correct-horse-battery-staple";
+    let r = s.get("/me", &[(A, &basic("alice", secret_pass))]).await;
+    let text = r.body.to_string();
+    assert!(
+        !text.contains(secret_pass) && !text.contains("alice"),
+        "{text}"
+    );
+    let token = hs(&with(claims("alice"), "exp", json!(now() - 3600)));
+    let r = s.get("/me", &[(A, &token)]).await;
+    assert!(!r.body.to_string().contains(&token[7..20]));
+}
+
+#[test]
+fn configuration_comes_from_the_environment_with_documented_defaults() {
+    let c = app::Config::from_env().unwrap();
+    if std::env::var_os("BOUNCER_ADDR").is_none() {
+        assert_eq!(c.addr, "127.0.0.1:8080".parse().unwrap());
+    }
+    if std::env::var_os("BOUNCER_DEMO_SECRET").is_none() {
+        assert_eq!(c.secret, app::DEFAULT_DEMO_SECRET);
+    }
+    assert!(app::default_policy_path().exists());
+}
