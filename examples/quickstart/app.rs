@@ -16,20 +16,25 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::handler::Handler;
+use axum::http::HeaderMap;
 use axum::http::{header, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bouncer_authn::api_key::ApiKeyAuthenticator;
-use bouncer_authn::basic::BasicAuthenticator;
+use bouncer_authn::basic::{user_pass_from_headers, BasicAuthenticator, PasswordVerifierHandle};
 use bouncer_authn::config::CredentialsConfig;
 use bouncer_authn::jwt::{self, Algorithm, JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
 use bouncer_authn::revocation::{MemoryRevocationStore, RevocationStore};
-use bouncer_authz::{AccessList, Policy, PolicyAuthorizer, Resource, ResourceResolver};
+use bouncer_authn::session::{MemorySessionStore, SessionConfig, Sessions};
+use bouncer_authz::{
+    AccessList, ClientIpResolver, Policy, PolicyAuthorizer, Resource, ResourceResolver,
+};
 use bouncer_axum::{Bouncer, BouncerRejection, Principal, RouteRequirement};
-use bouncer_core::{Denial, Fault, Gate, SchemeName, StepUp};
+use bouncer_core::{AuthnReason, Denial, Fault, Gate, Rejection, Requirement, SchemeName, StepUp};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::cors::{Any, CorsLayer};
@@ -94,6 +99,9 @@ struct CredentialsSection {
 pub struct AppState {
     documents: Arc<Documents>,
     revocations: Arc<dyn RevocationStore>,
+    sessions: Sessions,
+    bouncer: Bouncer,
+    client_ip: ClientIpResolver,
 }
 
 /// Builds the router (serve it with `ConnectInfo<SocketAddr>`).
@@ -121,7 +129,17 @@ pub fn build(config: &Config) -> Result<Router, BoxError> {
     let revocations: Arc<dyn RevocationStore> = Arc::new(MemoryRevocationStore::new());
     let validation = JwtValidation::new(ISSUER, AUDIENCE).accept_logto_organization_audience();
     let bearer = JwtAuthenticator::new(REALM, keys, validation).revocation(revocations.clone());
-    let basic = BasicAuthenticator::new(REALM, credentials.password_store()?);
+    let passwords = PasswordVerifierHandle::new(credentials.password_store()?);
+    let basic = BasicAuthenticator::with_verifier(REALM, passwords.clone());
+    let memory = Arc::new(MemorySessionStore::new());
+    let sessions = Sessions::new(
+        memory.clone(),
+        memory,
+        passwords,
+        Arc::new(credentials.mfa_directory()?),
+        SessionConfig::default(),
+    )
+    .with_accounts(Arc::new(policy.clone()));
     let api_key = ApiKeyAuthenticator::header("x-api-key", credentials.api_key_store()?);
 
     let documents = Arc::new(Documents::seeded());
@@ -134,27 +152,34 @@ pub fn build(config: &Config) -> Result<Router, BoxError> {
         .authenticator(basic)
         .authenticator(bearer)
         .authenticator(api_key)
+        .authenticator(sessions.authenticator())
         .accounts(policy.clone())
-        .authorizer(PolicyAuthorizer::new(policy).resources_arc(documents.clone()))
+        .authorizer(PolicyAuthorizer::new(policy.clone()).resources_arc(documents.clone()))
         .build();
     let bouncer = Bouncer::new(gate);
 
     let state = AppState {
         documents,
         revocations,
+        sessions,
+        bouncer: bouncer.clone(),
+        client_ip: guards.resolver(),
     };
     Ok(routes(&bouncer, state))
 }
 
 fn routes(bouncer: &Bouncer, state: AppState) -> Router {
+    // The session cookie is accepted wherever Bearer is (contract §5).
     let any = || {
         RouteRequirement::authenticated().schemes([
             SchemeName::BEARER,
             SchemeName::BASIC,
             SchemeName::API_KEY,
+            SchemeName::SESSION,
         ])
     };
-    let bearer = || RouteRequirement::authenticated().schemes([SchemeName::BEARER]);
+    let bearer =
+        || RouteRequirement::authenticated().schemes([SchemeName::BEARER, SchemeName::SESSION]);
     let org = |permission: &'static str| any().permission(permission).organization_from("org");
     let doc = |permission: &'static str| org(permission).resource_from("id");
     let mfa = || StepUp::new().acr([MFA_ACR]).amr(["mfa"]);
@@ -186,6 +211,8 @@ fn routes(bouncer: &Bouncer, state: AppState) -> Router {
                 .put(update_document.layer(req(doc("documents:write"))))
                 .delete(delete_document.layer(req(doc("documents:delete")))),
         )
+        .route("/login", post(login))
+        .route("/login/mfa", post(login_mfa))
         .route("/logout", post(logout).route_layer(req(bearer())))
         .route(
             "/admin/audit",
@@ -425,11 +452,90 @@ async fn delete_document(
     }
 }
 
-/// Revokes the bearer token until it expires.
+/// Ends the session, or revokes the bearer token until it expires.
 async fn logout(State(s): State<AppState>, Principal(who): Principal) -> Response {
+    if *who.scheme() == SchemeName::SESSION {
+        return match s.sessions.logout(who.identity()).await {
+            Ok(cookie) => (StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response(),
+            Err(f) => fault(f),
+        };
+    }
     match jwt::revoke(s.revocations.as_ref(), who.identity()).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(f) => fault(f),
+    }
+}
+
+/// The JSON form of `POST /login`.
+#[derive(Debug, Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// The JSON body of `POST /login/mfa`.
+#[derive(Debug, Deserialize)]
+struct MfaBody {
+    code: String,
+}
+
+fn deny(s: &AppState, scheme: SchemeName, e: bouncer_authn::session::LoginError) -> Response {
+    let requirement = Requirement::authenticated().schemes([scheme.clone()]);
+    let denial = e.into_denial(s.bouncer.gate(), &requirement, &scheme);
+    BouncerRejection::new(denial).into_response()
+}
+
+fn reject(s: &AppState, scheme: SchemeName, reason: AuthnReason) -> Response {
+    deny(
+        s,
+        scheme,
+        bouncer_authn::session::LoginError::Rejected(Rejection::new(reason)),
+    )
+}
+
+/// `POST /login` with Basic credentials or `{"username", "password"}`:
+/// starts a session (204 and the `bouncer_session` cookie).
+async fn login(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (user, password) = match user_pass_from_headers(&headers) {
+        Ok(Some(up)) => (up.user.clone(), up.password.clone()),
+        Err(reason) => return reject(&s, SchemeName::BASIC, reason),
+        Ok(None) if body.is_empty() => {
+            return reject(&s, SchemeName::BASIC, AuthnReason::MissingCredentials)
+        }
+        Ok(None) => match serde_json::from_slice::<LoginBody>(&body) {
+            Ok(b) => (b.username, b.password),
+            Err(_) => return reject(&s, SchemeName::BASIC, AuthnReason::MalformedCredentials),
+        },
+    };
+    let client = s.client_ip.resolve(peer.ip(), &headers);
+    match s
+        .sessions
+        .login(&headers, &user, &password, Some(client))
+        .await
+    {
+        Ok(done) => (
+            StatusCode::NO_CONTENT,
+            [(header::SET_COOKIE, done.set_cookie)],
+        )
+            .into_response(),
+        Err(e) => deny(&s, SchemeName::BASIC, e),
+    }
+}
+
+/// `POST /login/mfa` with `{"code": "123456"}` and the pending session's
+/// cookie: completes the login (204 and a new cookie).
+async fn login_mfa(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let code = serde_json::from_slice::<MfaBody>(&body)
+        .map(|b| b.code)
+        .unwrap_or_default();
+    match s.sessions.complete_mfa(&headers, &code).await {
+        Ok(cookie) => (StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response(),
+        Err(e) => deny(&s, SchemeName::SESSION, e),
     }
 }
 

@@ -1017,3 +1017,306 @@ fn configuration_comes_from_the_environment_with_documented_defaults() {
     }
     assert!(app::default_policy_path().exists());
 }
+
+fn session_cookie(r: &Reply) -> String {
+    let set = r
+        .headers
+        .get("set-cookie")
+        .expect("set-cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    let pair = set.split(';').next().unwrap().trim().to_owned();
+    assert!(
+        pair.starts_with("bouncer_session=") && pair.len() > "bouncer_session=".len() + 40,
+        "{pair}"
+    );
+    pair
+}
+
+fn erin_code() -> String {
+    bouncer_authn::session::TotpSecret::from_base32("JBSWY3DPEHPK3PXP")
+        .unwrap()
+        .code_at(now())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_section_5_sessions_and_mfa() {
+    let s = start().await;
+    let post = Method::POST;
+    let g = Method::GET;
+    let login = |body: Value| async {
+        s.send(
+            Method::POST,
+            "/login",
+            &[("x-forwarded-for", "198.51.100.20")],
+            Some(body),
+        )
+        .await
+    };
+
+    // Basic login starts a session; the cookie works where Bearer does.
+    let r = s
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("alice", "alice-pass"))],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let alice = session_cookie(&r);
+    let r = s
+        .expect(g.clone(), "/me", &[("cookie", &alice)], 200, "")
+        .await;
+    assert_eq!(
+        (r.body["sub"].as_str(), r.body["scheme"].as_str()),
+        (Some("alice"), Some("session"))
+    );
+    s.expect(
+        g.clone(),
+        "/orgs/acme/documents/roadmap",
+        &[("cookie", &alice)],
+        200,
+        "",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[("cookie", &alice)],
+        403,
+        "elevation_required",
+    )
+    .await;
+
+    // A new login ends the session the request carried (no fixation).
+    let r = s
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("alice", "alice-pass")), ("cookie", &alice)],
+            None,
+        )
+        .await;
+    let alice2 = session_cookie(&r);
+    assert_ne!(alice, alice2);
+    let r = s
+        .expect(
+            g.clone(),
+            "/me",
+            &[("cookie", &alice)],
+            401,
+            "session_invalid",
+        )
+        .await;
+    assert!(r.challenges().iter().all(|c| c.get("error").is_none()));
+    s.expect(g.clone(), "/me", &[("cookie", &alice2)], 200, "")
+        .await;
+
+    // JSON login; bad credentials get the same 401 as anywhere else.
+    let r = login(json!({"username": "bob", "password": "bob-pass"})).await;
+    assert_eq!(r.status, 204);
+    let r = login(json!({"username": "bob", "password": "nope"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    assert_eq!(r.challenge("Basic").get("charset"), Some("UTF-8"));
+    let r = login(json!({"username": "nobody", "password": "nope"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    let r = s
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("dave", "dave-pass"))],
+            None,
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "account_suspended"));
+    let r = s.send(post.clone(), "/login", &[], None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "missing_credentials"));
+
+    // erin: MFA pending answers mfa_required everywhere, before authorization.
+    let r = s
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("erin", "erin-pass"))],
+            None,
+        )
+        .await;
+    let pending = session_cookie(&r);
+    for path in [
+        "/me",
+        "/orgs/acme/documents",
+        "/orgs/globex/documents",
+        "/admin/audit",
+    ] {
+        s.expect(
+            g.clone(),
+            path,
+            &[("cookie", &pending)],
+            401,
+            "mfa_required",
+        )
+        .await;
+    }
+    let r = s
+        .send(
+            post.clone(),
+            "/login/mfa",
+            &[("cookie", &pending)],
+            Some(json!({"code": "000000"})),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    let code = erin_code();
+    let r = s
+        .send(
+            post.clone(),
+            "/login/mfa",
+            &[("cookie", &pending)],
+            Some(json!({ "code": code })),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let erin = session_cookie(&r);
+    assert_ne!(erin, pending, "a new id at MFA completion");
+    s.expect(
+        g.clone(),
+        "/me",
+        &[("cookie", &pending)],
+        401,
+        "session_invalid",
+    )
+    .await;
+    s.expect(g.clone(), "/admin/audit", &[("cookie", &erin)], 200, "")
+        .await;
+    s.expect(
+        post.clone(),
+        "/admin/keys/rotate",
+        &[("cookie", &erin)],
+        200,
+        "",
+    )
+    .await;
+    let r = s
+        .expect(g.clone(), "/me", &[("cookie", &erin)], 200, "")
+        .await;
+    assert!(r.body["amr"].as_array().unwrap().iter().any(|m| m == "mfa"));
+
+    // A code is accepted once.
+    let r = s
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("erin", "erin-pass"))],
+            None,
+        )
+        .await;
+    let pending2 = session_cookie(&r);
+    let r = s
+        .send(
+            post.clone(),
+            "/login/mfa",
+            &[("cookie", &pending2)],
+            Some(json!({ "code": code })),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (401, "invalid_credentials"),
+        "replayed code"
+    );
+
+    // Five wrong codes end the pending session.
+    for _ in 0..4 {
+        let r = s
+            .send(
+                post.clone(),
+                "/login/mfa",
+                &[("cookie", &pending2)],
+                Some(json!({"code": "999999"})),
+            )
+            .await;
+        assert_eq!(r.code(), "invalid_credentials");
+    }
+    s.expect(
+        g.clone(),
+        "/me",
+        &[("cookie", &pending2)],
+        401,
+        "session_invalid",
+    )
+    .await;
+    let r = s
+        .send(
+            post.clone(),
+            "/login/mfa",
+            &[("cookie", &pending2)],
+            Some(json!({ "code": erin_code() })),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "session_invalid"));
+
+    // Logout ends the session.
+    let r = s
+        .send(post.clone(), "/logout", &[("cookie", &erin)], None)
+        .await;
+    assert_eq!(r.status, 204);
+    assert!(r.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    s.expect(
+        g.clone(),
+        "/admin/audit",
+        &[("cookie", &erin)],
+        401,
+        "session_invalid",
+    )
+    .await;
+    s.expect(
+        g.clone(),
+        "/me",
+        &[("cookie", "bouncer_session=not-a-session")],
+        401,
+        "session_invalid",
+    )
+    .await;
+
+    // Throttling per (user, address): 429 with Retry-After, others unaffected.
+    let from = |ip: &'static str| [("x-forwarded-for", ip)];
+    for _ in 0..5 {
+        let r = s
+            .send(
+                post.clone(),
+                "/login",
+                &from("198.51.100.66"),
+                Some(json!({"username": "grace", "password": "wrong"})),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    let r = s
+        .send(
+            post.clone(),
+            "/login",
+            &from("198.51.100.66"),
+            Some(json!({"username": "grace", "password": "p@ss:wörd"})),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (429, "too_many_requests"));
+    let after: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=300).contains(&after));
+    let r = s
+        .send(
+            post.clone(),
+            "/login",
+            &from("198.51.100.67"),
+            Some(json!({"username": "grace", "password": "p@ss:wörd"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "the real user elsewhere is not locked out");
+}

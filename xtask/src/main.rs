@@ -8,6 +8,7 @@
 //! | `token <sub> [options]` | mints a demo token for the quickstart |
 //! | `hash-password <password>` | an argon2id PHC string for a policy file |
 //! | `api-key <key>` | the prefix and SHA-256 digest of an API key |
+//! | `totp [base32-secret]` | the current TOTP code (default: erin's demo secret) |
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -64,6 +65,12 @@ fn run(args: &[String]) -> Result<()> {
             ));
             Ok(())
         }
+        "totp" => {
+            let secret = rest.first().map_or("JBSWY3DPEHPK3PXP", String::as_str);
+            let totp = bouncer_authn::session::TotpSecret::from_base32(secret)?;
+            say(&totp.code_at(now()));
+            Ok(())
+        }
         "help" | "--help" | "-h" => {
             say(&usage());
             Ok(())
@@ -76,7 +83,7 @@ fn usage() -> String {
     "usage: cargo xtask <test | lint | ci | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
      [--mfa] [--acr ACR] [--amr a,b] [--auth-age SECS] [--exp SECS] [--jti ID|--no-jti] \
      [--alg HS256|RS256|ES256|EdDSA] [--kid KID] [--typ TYP] [--iss ISS] [--aud AUD] [--secret S] \
-     | hash-password <pw> | api-key <key>>"
+     | hash-password <pw> | api-key <key> | totp [secret]>"
         .to_owned()
 }
 

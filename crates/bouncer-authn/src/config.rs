@@ -32,6 +32,9 @@ pub struct CredentialsConfig {
     /// subject → stored API key.
     #[serde(default)]
     pub api_keys: BTreeMap<String, ApiKeyConfig>,
+    /// subject → base32 TOTP secret (second factor enrolment).
+    #[serde(default)]
+    pub totp: BTreeMap<String, String>,
 }
 
 /// One stored API key.
@@ -56,6 +59,12 @@ pub enum ConfigError {
     Password {
         /// The user.
         user: String,
+    },
+    /// A TOTP secret that is not base32.
+    #[error("TOTP secret of `{subject}` is not base32")]
+    Totp {
+        /// The subject.
+        subject: String,
     },
     /// An API key entry with a bad digest or kind.
     #[error("API key of `{subject}` is invalid: {reason}")]
@@ -97,5 +106,19 @@ impl CredentialsConfig {
             store.insert(key);
         }
         Ok(store)
+    }
+
+    /// The enrolled second factors.
+    #[cfg(feature = "session")]
+    pub fn mfa_directory(&self) -> Result<crate::session::MemoryMfaDirectory, ConfigError> {
+        let mut dir = crate::session::MemoryMfaDirectory::new();
+        for (subject, secret) in &self.totp {
+            let s =
+                crate::session::TotpSecret::from_base32(secret).map_err(|_| ConfigError::Totp {
+                    subject: subject.clone(),
+                })?;
+            dir.insert(subject.clone(), s);
+        }
+        Ok(dir)
     }
 }

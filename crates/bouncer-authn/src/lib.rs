@@ -27,6 +27,7 @@
 //! | `basic` | yes | the [`basic`] module (argon2id) |
 //! | `tokio` | yes | password hashing on tokio's blocking pool |
 //! | `serde` | no | the [`config`] module: credential stores from files |
+//! | `session` | no | the [`session`] module: cookie sessions, TOTP, login throttling |
 //!
 //! **Why aws-lc-rs by default:** measured on the CI machine, it verifies
 //! RS256 in ~18 µs and ES256 in ~51 µs against ~139 µs and ~218 µs for the
@@ -72,6 +73,8 @@ pub mod config;
 pub mod jwt;
 pub mod revocation;
 mod secret;
+#[cfg(feature = "session")]
+pub mod session;
 
 pub use api_key::{ApiKeyAuthenticator, ApiKeyStore, MemoryApiKeyStore, StoredApiKey};
 #[cfg(feature = "basic")]

@@ -614,6 +614,18 @@ impl Gate {
         }
     }
 
+    /// The 401 the gate would answer for `rejection` on a route with
+    /// `requirement`, `failing` naming the scheme that was tried. For flows
+    /// outside the gate (a login endpoint) that must answer exactly like it.
+    pub fn reject(
+        &self,
+        requirement: &Requirement,
+        failing: Option<&SchemeName>,
+        rejection: Rejection,
+    ) -> Denial {
+        self.unauthenticated(requirement, failing, rejection)
+    }
+
     fn unauthenticated(
         &self,
         requirement: &Requirement,

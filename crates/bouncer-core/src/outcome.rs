@@ -381,6 +381,14 @@ pub enum Denial {
 }
 
 impl Denial {
+    /// A 403 without challenges (for flows outside the gate).
+    pub fn forbidden(forbidden: Forbidden) -> Self {
+        Self::Forbidden(Box::new(Refused {
+            forbidden,
+            challenges: Vec::new(),
+        }))
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {

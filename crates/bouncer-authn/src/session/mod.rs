@@ -1,0 +1,553 @@
+//! Cookie sessions with a TOTP second factor, and login throttling.
+//!
+//! - `POST /login` (your handler) calls [`Sessions::login`]: password check
+//!   (same answer and timing for unknown users), account state, throttling;
+//!   a new session id from the OS CSPRNG (256 bits), stored only as its
+//!   SHA-256. With a second factor enrolled the session starts *MFA
+//!   pending*: the [`SessionAuthenticator`] answers `mfa_required` on every
+//!   protected route until [`Sessions::complete_mfa`] accepts a code.
+//! - Completing MFA issues a **new** id (no fixation) and records `amr` and
+//!   `auth_time`, so step-up requirements work for sessions too.
+//! - Idle and absolute timeouts; [`Sessions::logout`] ends the session in
+//!   the store, so every instance sharing it sees the logout at once.
+//! - Unknown, expired or ended sessions are `session_invalid`.
+//!
+//! ## Throttling, and why it cannot lock a user out
+//!
+//! Failed logins are counted per *(user name, client address)* pair and
+//! per client address, in the same store as the sessions. After
+//! [`ThrottleConfig::per_pair`] failures of one pair within the window, that
+//! pair gets 429 with `Retry-After` until the window ends (5 minutes by
+//! default); a client address with [`ThrottleConfig::per_address`] failures
+//! is slowed the same way for every user name (password spraying). A
+//! stranger guessing from elsewhere exhausts only their own pair and
+//! address, never the real user's, and every lock ends with its window.
+//! The check runs before the password hash, so throttled attempts cost
+//! nothing.
+
+mod store;
+mod totp;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use bouncer_core::{
+    AccountDirectory, AccountState, AuthContext, Authenticator, AuthnError, AuthnReason, Challenge,
+    ChallengeContext, CredentialInfo, Denial, Fault, Forbidden, ForbiddenReason, Gate, Identity,
+    Rejection, RequestContext, Requirement, SchemeName,
+};
+use cookie::{Cookie, SameSite};
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue};
+
+pub use store::{
+    unix_now, CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore,
+};
+pub use totp::{MemoryMfaDirectory, MfaDirectory, TotpSecret, TotpSecretError, STEP as TOTP_STEP};
+
+use crate::basic::PasswordVerifierHandle;
+use crate::secret::{hex, sha256};
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "bouncer_session";
+
+/// The `acr` a session gets once its second factor is verified.
+pub const MFA_ACR: &str = "urn:logto:acr:mfa";
+
+/// Failed-login limits.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ThrottleConfig {
+    /// Failures of one (user, address) pair before 429.
+    pub per_pair: u64,
+    /// Failures from one address (any user) before 429.
+    pub per_address: u64,
+    /// How long failures are remembered, and the longest lock.
+    pub window: Duration,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            per_pair: 5,
+            per_address: 50,
+            window: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Session settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// A session unused this long ends (default 30 minutes).
+    pub idle_timeout: Duration,
+    /// A session ends this long after login, however used (default 12 h).
+    pub absolute_timeout: Duration,
+    /// Wrong codes before a pending session ends (default 5).
+    pub max_mfa_failures: u32,
+    /// Send the cookie with `Secure` (set it when served over HTTPS).
+    pub secure_cookie: bool,
+    /// Failed-login limits.
+    pub throttle: ThrottleConfig,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 3600),
+            max_mfa_failures: 5,
+            secure_cookie: false,
+            throttle: ThrottleConfig::default(),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Sends the cookie with `Secure`.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure_cookie = secure;
+        self
+    }
+
+    /// Sets the idle and absolute timeouts.
+    pub fn timeouts(mut self, idle: Duration, absolute: Duration) -> Self {
+        self.idle_timeout = idle;
+        self.absolute_timeout = absolute;
+        self
+    }
+
+    /// Sets the throttling limits.
+    pub fn throttle(mut self, throttle: ThrottleConfig) -> Self {
+        self.throttle = throttle;
+        self
+    }
+}
+
+/// A successful login.
+#[derive(Debug)]
+pub struct Login {
+    /// The `Set-Cookie` value (marked sensitive).
+    pub set_cookie: HeaderValue,
+    /// Whether the session still needs the second factor.
+    pub mfa_pending: bool,
+}
+
+/// Why a login or MFA step failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// 401: bad credentials, bad code, no session.
+    Rejected(Rejection),
+    /// 403: the account may not log in.
+    Forbidden(ForbiddenReason),
+    /// 429: too many failures; retry after this long.
+    Throttled(Duration),
+    /// 500/503.
+    Fault(Fault),
+}
+
+impl From<Fault> for LoginError {
+    fn from(f: Fault) -> Self {
+        Self::Fault(f)
+    }
+}
+
+impl From<AuthnError> for LoginError {
+    fn from(e: AuthnError) -> Self {
+        match e {
+            AuthnError::Rejected(r) => Self::Rejected(r),
+            AuthnError::Fault(f) => Self::Fault(f),
+            other => Self::Fault(Fault::internal(
+                "unexpected authentication error",
+                format!("{other:?}"),
+            )),
+        }
+    }
+}
+
+impl LoginError {
+    /// The denial to answer with: a 401 carries the challenges of
+    /// `requirement`'s schemes, as anywhere else.
+    pub fn into_denial(
+        self,
+        gate: &Gate,
+        requirement: &Requirement,
+        scheme: &SchemeName,
+    ) -> Denial {
+        match self {
+            Self::Rejected(r) => gate.reject(requirement, Some(scheme), r),
+            Self::Forbidden(reason) => Denial::forbidden(Forbidden::new(reason)),
+            Self::Throttled(after) => Denial::TooManyRequests(after),
+            Self::Fault(f) => Denial::Fault(f),
+        }
+    }
+}
+
+/// Session ids: 32 bytes from the OS CSPRNG, base64url.
+fn new_session_id() -> Result<String, Fault> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| Fault::internal("the OS random generator failed", e.to_string()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The store key of a session id: its SHA-256, never the id.
+fn store_key(id: &str) -> String {
+    format!("session:{}", hex(&sha256(id.as_bytes())))
+}
+
+/// The session id in a request's cookies, if any.
+fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE_NAME)
+        .map(|c| c.value().to_owned())
+}
+
+fn has_session_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(COOKIE_NAME))
+}
+
+struct Shared {
+    store: Arc<dyn SessionStore>,
+    counters: Arc<dyn CounterStore>,
+    passwords: PasswordVerifierHandle,
+    mfa: Arc<dyn MfaDirectory>,
+    accounts: Option<Arc<dyn AccountDirectory>>,
+    config: SessionConfig,
+}
+
+/// The session service: login, MFA, logout, and the authenticator.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Sessions {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sessions {
+    /// Sessions in `store`, counters in `counters` (often the same object),
+    /// passwords checked by `passwords`, second factors from `mfa`.
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        counters: Arc<dyn CounterStore>,
+        passwords: PasswordVerifierHandle,
+        mfa: Arc<dyn MfaDirectory>,
+        config: SessionConfig,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                store,
+                counters,
+                passwords,
+                mfa,
+                accounts: None,
+                config,
+            }),
+        }
+    }
+
+    /// Refuses logins of suspended or disabled accounts (403).
+    pub fn with_accounts(self, accounts: Arc<dyn AccountDirectory>) -> Self {
+        let s = &self.shared;
+        Self {
+            shared: Arc::new(Shared {
+                store: s.store.clone(),
+                counters: s.counters.clone(),
+                passwords: s.passwords.clone(),
+                mfa: s.mfa.clone(),
+                accounts: Some(accounts),
+                config: s.config.clone(),
+            }),
+        }
+    }
+
+    /// The authenticator for session cookies.
+    pub fn authenticator(&self) -> SessionAuthenticator {
+        SessionAuthenticator {
+            sessions: self.clone(),
+        }
+    }
+
+    fn ttl(&self, record: &SessionRecord, now: u64) -> Duration {
+        let c = &self.shared.config;
+        let lived = Duration::from_secs(now.saturating_sub(record.created_at));
+        c.idle_timeout
+            .min(c.absolute_timeout.saturating_sub(lived))
+            .max(Duration::from_secs(1))
+    }
+
+    fn cookie(&self, id: &str) -> HeaderValue {
+        let c = &self.shared.config;
+        let max_age = i64::try_from(c.absolute_timeout.as_secs()).unwrap_or(i64::MAX);
+        let cookie = Cookie::build((COOKIE_NAME, id.to_owned()))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(c.secure_cookie)
+            .max_age(cookie::time::Duration::seconds(max_age))
+            .build();
+        sensitive(&cookie.to_string())
+    }
+
+    /// The `Set-Cookie` that removes the session cookie.
+    pub fn removal_cookie(&self) -> HeaderValue {
+        let cookie = Cookie::build((COOKIE_NAME, ""))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(self.shared.config.secure_cookie)
+            .max_age(cookie::time::Duration::ZERO)
+            .build();
+        sensitive(&cookie.to_string())
+    }
+
+    async fn check_throttle(&self, pair: &str, address: &str) -> Result<(), LoginError> {
+        let t = self.shared.config.throttle;
+        let (n, left) = self.shared.counters.count(pair).await?;
+        if n >= t.per_pair {
+            return Err(LoginError::Throttled(left.max(Duration::from_secs(1))));
+        }
+        let (n, left) = self.shared.counters.count(address).await?;
+        if n >= t.per_address {
+            return Err(LoginError::Throttled(left.max(Duration::from_secs(1))));
+        }
+        Ok(())
+    }
+
+    /// Logs `user` in with `password` from `client`. Any session cookie
+    /// already in `headers` is ended first (no fixation).
+    pub async fn login(
+        &self,
+        headers: &HeaderMap,
+        user: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Login, LoginError> {
+        let s = &self.shared;
+        let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let user_key: String = user.chars().take(256).collect();
+        let pair_key = format!("login-failures:{address}:{user_key}");
+        let address_key = format!("login-failures:{address}");
+        self.check_throttle(&pair_key, &address_key).await?;
+
+        let subject = match s.passwords.verify(user, password).await {
+            Ok(subject) => subject,
+            Err(AuthnError::Rejected(r)) => {
+                let w = s.config.throttle.window;
+                s.counters.increment(&pair_key, w).await?;
+                s.counters.increment(&address_key, w).await?;
+                return Err(LoginError::Rejected(r));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        s.counters.reset(&pair_key).await?;
+        if let Some(accounts) = &s.accounts {
+            let probe = Identity::user(subject.clone(), SchemeName::SESSION);
+            if accounts.state(&probe).await? != AccountState::Active {
+                return Err(LoginError::Forbidden(ForbiddenReason::AccountSuspended));
+            }
+        }
+        if let Some(old) = session_id(headers) {
+            s.store.delete(&store_key(&old)).await?;
+        }
+        let mfa_pending = s.mfa.totp(&subject).await?.is_some();
+        let now = unix_now();
+        let record = SessionRecord {
+            subject,
+            state: if mfa_pending {
+                SessionState::MfaPending
+            } else {
+                SessionState::Complete
+            },
+            created_at: now,
+            last_seen: now,
+            auth_time: now,
+            amr: vec!["pwd".to_owned()],
+            mfa_failures: 0,
+        };
+        let id = new_session_id()?;
+        s.store
+            .put(&store_key(&id), &record, self.ttl(&record, now))
+            .await?;
+        Ok(Login {
+            set_cookie: self.cookie(&id),
+            mfa_pending,
+        })
+    }
+
+    /// Completes the second factor of the pending session in `headers`
+    /// with `code`. On success the session gets a new id (the returned
+    /// `Set-Cookie`); a wrong or replayed code is `invalid_credentials`,
+    /// and after too many the pending session ends.
+    pub async fn complete_mfa(
+        &self,
+        headers: &HeaderMap,
+        code: &str,
+    ) -> Result<HeaderValue, LoginError> {
+        let s = &self.shared;
+        let invalid = || LoginError::Rejected(Rejection::new(AuthnReason::SessionInvalid));
+        let id = session_id(headers).ok_or_else(invalid)?;
+        let key = store_key(&id);
+        let now = unix_now();
+        let mut record = match s.store.get(&key).await? {
+            Some(r) if !self.expired(&r, now) => r,
+            _ => return Err(invalid()),
+        };
+        if record.state == SessionState::Complete {
+            // Nothing to complete; keep the session as it is.
+            return Ok(self.cookie(&id));
+        }
+        let secret = s.mfa.totp(&record.subject).await?;
+        let step = secret.as_ref().and_then(|t| t.verify(code.trim(), now));
+        let fresh = match step {
+            Some(step) => {
+                // Each code once: remember the step for longer than it is valid.
+                let once = format!("totp-used:{}:{step}", record.subject);
+                s.counters
+                    .set_once(&once, Duration::from_secs(4 * totp::STEP))
+                    .await?
+            }
+            None => false,
+        };
+        if !fresh {
+            record.mfa_failures += 1;
+            if record.mfa_failures >= s.config.max_mfa_failures {
+                s.store.delete(&key).await?;
+            } else {
+                s.store.put(&key, &record, self.ttl(&record, now)).await?;
+            }
+            return Err(LoginError::Rejected(
+                Rejection::new(AuthnReason::InvalidCredentials)
+                    .with_description("the code is not valid"),
+            ));
+        }
+        s.store.delete(&key).await?;
+        record.state = SessionState::Complete;
+        record.auth_time = now;
+        record.last_seen = now;
+        record.mfa_failures = 0;
+        record.amr = vec!["pwd".to_owned(), "otp".to_owned(), "mfa".to_owned()];
+        let new_id = new_session_id()?;
+        s.store
+            .put(&store_key(&new_id), &record, self.ttl(&record, now))
+            .await?;
+        Ok(self.cookie(&new_id))
+    }
+
+    /// Ends the session an identity was authenticated with. Returns the
+    /// `Set-Cookie` that removes the cookie.
+    pub async fn logout(&self, identity: &Identity) -> Result<HeaderValue, Fault> {
+        if let Some(key) = identity.credential().id() {
+            self.shared.store.delete(key).await?;
+        }
+        Ok(self.removal_cookie())
+    }
+
+    fn expired(&self, r: &SessionRecord, now: u64) -> bool {
+        let c = &self.shared.config;
+        now.saturating_sub(r.created_at) > c.absolute_timeout.as_secs()
+            || now.saturating_sub(r.last_seen) > c.idle_timeout.as_secs()
+    }
+}
+
+fn sensitive(s: &str) -> HeaderValue {
+    let mut v = HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
+    v.set_sensitive(true);
+    v
+}
+
+/// Authenticates the `bouncer_session` cookie.
+#[derive(Clone, Debug)]
+pub struct SessionAuthenticator {
+    sessions: Sessions,
+}
+
+/// How often a session's idle clock is pushed forward in the store.
+const TOUCH_EVERY: u64 = 60;
+
+#[async_trait]
+impl Authenticator for SessionAuthenticator {
+    fn scheme(&self) -> SchemeName {
+        SchemeName::SESSION
+    }
+
+    fn recognizes(&self, request: &RequestContext<'_>) -> bool {
+        has_session_cookie(request.headers())
+    }
+
+    async fn authenticate(
+        &self,
+        request: &RequestContext<'_>,
+    ) -> Result<Option<Identity>, AuthnError> {
+        let Some(id) = session_id(request.headers()) else {
+            // A cookie header that mentions the name but does not parse.
+            return Err(AuthnReason::SessionInvalid.into());
+        };
+        if id.len() > 128 {
+            return Err(AuthnReason::SessionInvalid.into());
+        }
+        let s = &self.sessions.shared;
+        let key = store_key(&id);
+        let now = unix_now();
+        let Some(mut record) = s.store.get(&key).await? else {
+            return Err(AuthnReason::SessionInvalid.into());
+        };
+        if self.sessions.expired(&record, now) {
+            s.store.delete(&key).await?;
+            return Err(AuthnReason::SessionInvalid.into());
+        }
+        if record.state == SessionState::MfaPending {
+            return Err(Rejection::new(AuthnReason::MfaRequired)
+                .with_description("complete the second factor of your login")
+                .into());
+        }
+        if now.saturating_sub(record.last_seen) >= TOUCH_EVERY {
+            record.last_seen = now;
+            s.store
+                .put(&key, &record, self.sessions.ttl(&record, now))
+                .await?;
+        }
+        let mut ctx = AuthContext::new().with_amr(record.amr.iter().cloned());
+        if let Some(t) = std::time::UNIX_EPOCH.checked_add(Duration::from_secs(record.auth_time)) {
+            ctx = ctx.with_auth_time(t);
+        }
+        if record.amr.iter().any(|m| m == "mfa") {
+            ctx = ctx.with_acr(MFA_ACR);
+        }
+        let expires = std::time::UNIX_EPOCH
+            .checked_add(Duration::from_secs(record.created_at))
+            .and_then(|t| t.checked_add(s.config.absolute_timeout));
+        Ok(Some(
+            Identity::user(record.subject, SchemeName::SESSION)
+                .with_auth_context(ctx)
+                .with_credential(CredentialInfo::new(Some(key), expires)),
+        ))
+    }
+
+    fn challenge(&self, _error: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
+        // Cookies have no registered challenge scheme (contract §2).
+        None
+    }
+}
