@@ -29,12 +29,15 @@ use bouncer_authn::basic::{user_pass_from_headers, BasicAuthenticator, PasswordV
 use bouncer_authn::config::CredentialsConfig;
 use bouncer_authn::jwt::{self, Algorithm, JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
 use bouncer_authn::revocation::{MemoryRevocationStore, RevocationStore};
-use bouncer_authn::session::{MemorySessionStore, SessionConfig, Sessions};
+use bouncer_authn::session::{
+    CounterStore, MemorySessionStore, SessionConfig, SessionStore, Sessions,
+};
 use bouncer_authz::{
     AccessList, ClientIpResolver, Policy, PolicyAuthorizer, Resource, ResourceResolver,
 };
 use bouncer_axum::{Bouncer, BouncerRejection, Principal, RouteRequirement};
 use bouncer_core::{AuthnReason, Denial, Fault, Gate, Rejection, Requirement, SchemeName, StepUp};
+use bouncer_redis::RedisStore;
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::cors::{Any, CorsLayer};
@@ -63,6 +66,9 @@ pub struct Config {
     pub jwks: Option<PathBuf>,
     /// `BOUNCER_POLICY` (default: the file beside the example).
     pub policy: PathBuf,
+    /// `BOUNCER_REDIS_URL`: share revocations, sessions and login counters
+    /// through Redis (memory when unset).
+    pub redis: Option<String>,
 }
 
 impl Config {
@@ -76,6 +82,7 @@ impl Config {
             secret: var("BOUNCER_DEMO_SECRET").unwrap_or_else(|| DEFAULT_DEMO_SECRET.into()),
             jwks: var("BOUNCER_DEMO_JWKS").map(PathBuf::from),
             policy: var("BOUNCER_POLICY").map_or_else(default_policy_path, PathBuf::from),
+            redis: var("BOUNCER_REDIS_URL"),
         })
     }
 }
@@ -126,15 +133,33 @@ pub fn build(config: &Config) -> Result<Router, BoxError> {
         keys.extend(KeySet::from_jwks_file(path)?)?;
     }
 
-    let revocations: Arc<dyn RevocationStore> = Arc::new(MemoryRevocationStore::new());
+    // Shared state: Redis when configured (every instance sees the same
+    // logouts and sessions), memory otherwise.
+    let (revocations, session_store, counters): (
+        Arc<dyn RevocationStore>,
+        Arc<dyn SessionStore>,
+        Arc<dyn CounterStore>,
+    ) = match &config.redis {
+        Some(url) => {
+            let redis = Arc::new(RedisStore::open(url)?);
+            (redis.clone(), redis.clone(), redis)
+        }
+        None => {
+            let memory = Arc::new(MemorySessionStore::new());
+            (
+                Arc::new(MemoryRevocationStore::new()),
+                memory.clone(),
+                memory,
+            )
+        }
+    };
     let validation = JwtValidation::new(ISSUER, AUDIENCE).accept_logto_organization_audience();
     let bearer = JwtAuthenticator::new(REALM, keys, validation).revocation(revocations.clone());
     let passwords = PasswordVerifierHandle::new(credentials.password_store()?);
     let basic = BasicAuthenticator::with_verifier(REALM, passwords.clone());
-    let memory = Arc::new(MemorySessionStore::new());
     let sessions = Sessions::new(
-        memory.clone(),
-        memory,
+        session_store,
+        counters,
         passwords,
         Arc::new(credentials.mfa_directory()?),
         SessionConfig::default(),

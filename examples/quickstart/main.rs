@@ -4,7 +4,8 @@
 //! Environment: `BOUNCER_ADDR` (default `127.0.0.1:8080`),
 //! `BOUNCER_DEMO_SECRET` (the HS256 secret of demo tokens),
 //! `BOUNCER_DEMO_JWKS` (a JWKS file whose RSA, P-256 and Ed25519 keys are
-//! trusted too), `BOUNCER_POLICY` (default: `policy.toml` beside this file).
+//! trusted too), `BOUNCER_POLICY` (default: `policy.toml` beside this file),
+//! `BOUNCER_REDIS_URL` (share revocations and sessions through Redis).
 
 mod app;
 
@@ -60,8 +61,15 @@ fn banner(addr: SocketAddr, config: &app::Config) {
         .jwks
         .as_ref()
         .map_or_else(|| "not set".to_owned(), |p| p.display().to_string());
+    let state = if config.redis.is_some() {
+        "Redis (BOUNCER_REDIS_URL)"
+    } else {
+        "memory"
+    };
     println!(
-        r#"bouncer quickstart listening on {base}  (policy: {policy}; JWKS: {jwks})
+        r#"bouncer quickstart listening on {base}
+  policy: {policy}
+  JWKS: {jwks}; revocations and sessions: {state}
 
 Get a demo token (HS256, signed with {secret_note}):
   TOKEN=$(cargo xtask token alice --org acme)
@@ -80,6 +88,12 @@ Try:
   curl -i -H "Authorization: Bearer $(cargo xtask token erin)" {base}/admin/audit   # 401 mfa_required
   curl -i -H "Authorization: Bearer $ADMIN" {base}/admin/audit        # 200
   curl -i {base}/.env                                                 # 403 blocked_path
+
+Sessions with MFA (erin has TOTP enrolled; `cargo xtask totp` prints her current code):
+  curl -i -c jar -u erin:erin-pass -X POST {base}/login                # 204, MFA pending
+  curl -i -b jar {base}/me                                            # 401 mfa_required
+  curl -i -b jar -c jar -X POST -d "{{\"code\":\"$(cargo xtask totp)\"}}" {base}/login/mfa   # 204
+  curl -i -b jar {base}/admin/audit                                   # 200
 "#,
         policy = config.policy.display(),
     );

@@ -58,11 +58,16 @@ fn demo_keys() -> PathBuf {
 }
 
 async fn start() -> Server {
+    start_with(None).await
+}
+
+async fn start_with(redis: Option<String>) -> Server {
     let config = app::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         secret: app::DEFAULT_DEMO_SECRET.into(),
         jwks: Some(demo_keys().join("jwks.json")),
         policy: app::default_policy_path(),
+        redis,
     };
     let router = app::build(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
@@ -1319,4 +1324,127 @@ async fn contract_section_5_sessions_and_mfa() {
         )
         .await;
     assert_eq!(r.status, 204, "the real user elsewhere is not locked out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_redis_and_survive_its_outage() {
+    let mut redis = bouncer_redis::test_server::RedisServer::start().unwrap();
+    let a = start_with(Some(redis.url())).await;
+    let b = start_with(Some(redis.url())).await;
+    let g = Method::GET;
+    let post = Method::POST;
+
+    // A logout on one instance is seen by the other at once.
+    let t = hs(&claims("alice"));
+    b.expect(g.clone(), "/me", &[(A, &t)], 200, "").await;
+    assert_eq!(
+        a.send(post.clone(), "/logout", &[(A, &t)], None)
+            .await
+            .status,
+        204
+    );
+    b.expect(g.clone(), "/me", &[(A, &t)], 401, "token_revoked")
+        .await;
+
+    // A session started on one works on the other; a logout ends it on both.
+    let r = a
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("bob", "bob-pass"))],
+            None,
+        )
+        .await;
+    let bob = session_cookie(&r);
+    b.expect(g.clone(), "/me", &[("cookie", &bob)], 200, "")
+        .await;
+    assert_eq!(
+        b.send(post.clone(), "/logout", &[("cookie", &bob)], None)
+            .await
+            .status,
+        204
+    );
+    a.expect(
+        g.clone(),
+        "/me",
+        &[("cookie", &bob)],
+        401,
+        "session_invalid",
+    )
+    .await;
+
+    // Redis down: what needs it is 503 with Retry-After; Basic and API keys are not affected.
+    let live = hs(&claims("carol"));
+    let r = a
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("alice", "alice-pass"))],
+            None,
+        )
+        .await;
+    let alice = session_cookie(&r);
+    redis.stop();
+    for (method, path, header) in [
+        (g.clone(), "/me", (A, live.as_str())),
+        (g.clone(), "/me", ("cookie", alice.as_str())),
+        (post.clone(), "/logout", (A, live.as_str())),
+    ] {
+        let r = a.send(method, path, &[header], None).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (503, "service_unavailable"),
+            "{path}"
+        );
+        assert!(r.headers.contains_key("retry-after"));
+        assert!(!r.headers.contains_key("www-authenticate"));
+    }
+    let r = a
+        .send(
+            post.clone(),
+            "/login",
+            &[(A, &basic("alice", "alice-pass"))],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 503);
+    let r = a
+        .send(
+            post.clone(),
+            "/login/mfa",
+            &[("cookie", &alice)],
+            Some(json!({"code": "123456"})),
+        )
+        .await;
+    assert_eq!(r.status, 503);
+    a.expect(
+        g.clone(),
+        "/me",
+        &[(A, &basic("alice", "alice-pass"))],
+        200,
+        "",
+    )
+    .await;
+    a.expect(
+        g.clone(),
+        "/me",
+        &[("x-api-key", "demo-reporter-key")],
+        200,
+        "",
+    )
+    .await;
+
+    // Redis back: the same instances answer normally, without a restart.
+    redis.restart().unwrap();
+    let fresh = hs(&claims("carol"));
+    let mut status = 0;
+    for _ in 0..50 {
+        status = a.get("/me", &[(A, &fresh)]).await.status.as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "instance a recovered");
+    b.expect(g.clone(), "/me", &[(A, &fresh)], 200, "").await;
 }

@@ -112,8 +112,37 @@ fn cargo(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Installs `redis-server` (the Redis tests start their own on loopback
+/// ports) when it is missing and the package manager can be used.
+fn ensure_redis_server() -> Result<()> {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Ok(());
+    }
+    eprintln!("xtask: redis-server not found; installing it with apt-get");
+    let apt = |args: &[&str]| -> Result<()> {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            _ => bail!(
+                "`apt-get {}` failed: install redis-server yourself",
+                args.join(" ")
+            ),
+        }
+    };
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", "redis-server"])
+}
+
 /// The README's test command.
 fn test(extra: &[String]) -> Result<()> {
+    ensure_redis_server()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)
@@ -139,6 +168,7 @@ fn lint() -> Result<()> {
         ),
         ("bouncer-authz", &[""][..]),
         ("bouncer-axum", &[""][..]),
+        ("bouncer-redis", &[""][..]),
     ] {
         for f in features {
             let mut args = vec!["check", "--quiet", "-p", krate, "--no-default-features"];

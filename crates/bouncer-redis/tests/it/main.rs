@@ -1,0 +1,154 @@
+//! Against a real `redis-server` started by the test: the stores agree with
+//! the in-memory ones, expire by themselves, and turn an outage into 503
+//! faults — then recover without a new store.
+#![allow(unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, SystemTime};
+
+use bouncer_authn::revocation::RevocationStore;
+use bouncer_authn::session::{CounterStore, SessionRecord, SessionState, SessionStore};
+use bouncer_core::Fault;
+use bouncer_redis::test_server::RedisServer;
+use bouncer_redis::RedisStore;
+
+fn record() -> SessionRecord {
+    SessionRecord {
+        subject: "alice".into(),
+        state: SessionState::Complete,
+        created_at: 1,
+        last_seen: 1,
+        auth_time: 1,
+        amr: vec!["pwd".into()],
+        mfa_failures: 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_work_and_expire() {
+    let server = RedisServer::start().unwrap();
+    let store = RedisStore::open(&server.url()).unwrap();
+    store.ping().await.unwrap();
+
+    // Revocation, forgotten with the token's expiry.
+    assert!(!store.is_revoked("jti:a").await.unwrap());
+    store
+        .revoke("jti:a", SystemTime::now() + Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(store.is_revoked("jti:a").await.unwrap());
+    store
+        .revoke("jti:old", SystemTime::now() - Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(!store.is_revoked("jti:old").await.unwrap());
+
+    // Sessions.
+    store
+        .put("session:x", &record(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(store.get("session:x").await.unwrap(), Some(record()));
+    store.delete("session:x").await.unwrap();
+    assert_eq!(store.get("session:x").await.unwrap(), None);
+    store
+        .put("session:short", &record(), Duration::from_secs(1))
+        .await
+        .unwrap();
+
+    // Counters: the window starts at the first failure and is not extended.
+    assert_eq!(
+        store
+            .increment("c", Duration::from_secs(100))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .increment("c", Duration::from_secs(5000))
+            .await
+            .unwrap(),
+        2
+    );
+    let (n, left) = store.count("c").await.unwrap();
+    assert_eq!(n, 2);
+    assert!(
+        left <= Duration::from_secs(100) && left > Duration::from_secs(90),
+        "{left:?}"
+    );
+    store.reset("c").await.unwrap();
+    assert_eq!(store.count("c").await.unwrap().0, 0);
+    assert!(store
+        .set_once("once", Duration::from_secs(10))
+        .await
+        .unwrap());
+    assert!(!store
+        .set_once("once", Duration::from_secs(10))
+        .await
+        .unwrap());
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(
+        !store.is_revoked("jti:a").await.unwrap(),
+        "expired with the token"
+    );
+    assert_eq!(
+        store.get("session:short").await.unwrap(),
+        None,
+        "expired with its timeout"
+    );
+}
+
+fn assert_unavailable<T: std::fmt::Debug>(r: Result<T, Fault>) {
+    match r {
+        Err(Fault::Unavailable(u)) => assert!(u.retry_after() >= Duration::from_secs(1)),
+        other => panic!("expected 503, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outages_are_503_and_the_store_recovers() {
+    let mut server = RedisServer::start().unwrap();
+    let store = RedisStore::open(&server.url()).unwrap();
+    store
+        .revoke("jti:k", SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    server.stop();
+    assert_unavailable(store.is_revoked("jti:k").await);
+    assert_unavailable(store.get("session:x").await);
+    assert_unavailable(store.increment("c", Duration::from_secs(5)).await);
+    server.restart().unwrap();
+    // The same store reconnects by itself (the data is gone: a new server).
+    let mut ok = false;
+    for _ in 0..50 {
+        if store.is_revoked("jti:k").await.is_ok() {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the store did not recover");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opened_while_redis_is_down_recovers() {
+    let mut server = RedisServer::start().unwrap();
+    server.stop();
+    let store = RedisStore::open(&server.url()).unwrap();
+    assert_unavailable(store.ping().await);
+    server.restart().unwrap();
+    store.ping().await.unwrap();
+}
+
+#[test]
+fn debug_hides_the_url_password() {
+    let store = RedisStore::open("redis://:hunter2@127.0.0.1:6379/0").unwrap();
+    assert!(!format!("{store:?}").contains("hunter2"));
+}
