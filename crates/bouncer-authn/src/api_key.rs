@@ -215,11 +215,8 @@ impl fmt::Debug for ApiKeyAuthenticator {
 }
 
 impl ApiKeyAuthenticator {
-    /// Keys in the header `name`.
-    ///
-    /// # Panics
-    ///
-    /// Never: an invalid header name falls back to `x-api-key`.
+    /// Keys in the header `name` (an invalid header name falls back to
+    /// `x-api-key`).
     pub fn header(name: &str, store: impl ApiKeyStore) -> Self {
         let name = HeaderName::try_from(name).unwrap_or(HeaderName::from_static("x-api-key"));
         Self {

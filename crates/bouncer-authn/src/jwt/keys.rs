@@ -277,9 +277,10 @@ fn key_algorithm(ka: KeyAlgorithm) -> Option<Algorithm> {
     })
 }
 
-/// A set of verification keys. A token naming a `kid` is verified only by
-/// that key (and only if the key's algorithm is the token's `alg`); a token
-/// without `kid` is tried against the keys of its `alg`.
+/// A set of verification keys. A token naming a known `kid` is verified
+/// only by that key, and only if the key's algorithm is the token's `alg`;
+/// other tokens are tried against the keys of their `alg` (unnamed keys
+/// only, when the token names an unknown `kid`).
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
     keys: Vec<VerifyKey>,
@@ -357,22 +358,28 @@ impl KeySet {
         &self.keys
     }
 
-    /// The candidate keys for a token header: by `kid` when present (the
-    /// key's algorithm must equal `alg`; an unknown `kid` has none),
-    /// otherwise every key of that algorithm.
+    /// The candidate keys for a token header, all bound to `alg`:
+    /// - a `kid` naming a key: that key only (if its algorithm is `alg`);
+    /// - a `kid` naming no key: the keys that have no `kid` (a single shared
+    ///   secret is often configured without one, and `kid` is only a hint);
+    ///   with none, nothing — an unknown `kid` is `invalid_token`;
+    /// - no `kid`: every key of `alg`.
     pub(crate) fn candidates<'a>(
         &'a self,
         kid: Option<&'a str>,
         alg: Algorithm,
     ) -> impl Iterator<Item = &'a VerifyKey> + 'a {
-        let by_kid = kid
+        let named = kid
             .and_then(|k| self.by_kid.get(k))
-            .and_then(|i| self.keys.get(*i))
-            .filter(|k| k.alg == alg);
-        let unnamed = self
-            .keys
-            .iter()
-            .filter(move |k| kid.is_none() && k.alg == alg);
-        by_kid.into_iter().chain(unnamed)
+            .and_then(|i| self.keys.get(*i));
+        let by_kid = named.filter(|k| k.alg == alg);
+        let others = self.keys.iter().filter(move |k| {
+            k.alg == alg
+                && match kid {
+                    None => true,
+                    Some(_) => named.is_none() && k.kid.is_none(),
+                }
+        });
+        by_kid.into_iter().chain(others)
     }
 }

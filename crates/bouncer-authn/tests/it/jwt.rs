@@ -107,6 +107,19 @@ async fn a_kid_names_one_key_and_one_algorithm() {
     // No kid at all: tried against the keys of its algorithm.
     let t = sign_with(Algorithm::ES256, None, None, &claims("alice"));
     assert_eq!(code(&bearer(&g, &t).await), "allow");
+    // An unknown kid hint still finds a key configured without a kid.
+    let unnamed = gate_with(JwtAuthenticator::new(
+        "api",
+        KeySet::new()
+            .with(VerifyKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
+            .unwrap(),
+        validation(),
+    ));
+    let t = sign_with(Algorithm::HS256, Some("whatever"), None, &claims("alice"));
+    assert_eq!(code(&bearer(&unnamed, &t).await), "allow");
+    // ...but never one bound to another algorithm.
+    let t = sign_with(Algorithm::HS384, Some("whatever"), None, &claims("alice"));
+    assert_eq!(code(&bearer(&unnamed, &t).await), "invalid_token");
 }
 
 #[tokio::test]
