@@ -169,6 +169,7 @@ fn lint() -> Result<()> {
         ("bouncer-authz", &[""][..]),
         ("bouncer-axum", &[""][..]),
         ("bouncer-redis", &[""][..]),
+        ("bouncer-test", &["", "authz", "axum"][..]),
     ] {
         for f in features {
             let mut args = vec!["check", "--quiet", "-p", krate, "--no-default-features"];

@@ -53,8 +53,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! See [`Gate`] for a whole decision and [`Authenticator`] for writing your
-//! own scheme.
+//! See [`Gate`] for a whole decision, [`Authenticator`] for writing your
+//! own scheme, and the [`guide`] for which API produces which answer.
 //!
 //! [bouncer]: https://github.com/bouncer-rs/bouncer
 
@@ -63,6 +63,7 @@
 pub mod authorization;
 pub mod challenge;
 mod gate;
+pub mod guide;
 mod identity;
 mod outcome;
 pub mod problem;

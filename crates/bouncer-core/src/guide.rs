@@ -1,0 +1,55 @@
+//! # 401 or 403?
+//!
+//! **401** when authenticating (again, or more strongly) could change the
+//! answer; **403** when it could not — the caller is known, or the refusal
+//! does not depend on who the caller is. Faults are 500/503, never either.
+//!
+//! Every row of the contract, and the API that produces it:
+//!
+//! | status | code | scenario | produced by |
+//! |---|---|---|---|
+//! | 401 | `missing_credentials` | no credentials of any kind | the [`Gate`](crate::Gate), when no authenticator [`recognizes`](crate::Authenticator::recognizes) the request |
+//! | 401 | `malformed_credentials` | `Authorization` not valid for its scheme; two `Authorization` fields | an authenticator's [`AuthnReason::MalformedCredentials`](crate::AuthnReason), or the gate for an unparseable header ([`Profile::StrictRfc6750`](crate::Profile) makes it 400) |
+//! | 401 | `unsupported_scheme` | credentials of a scheme the route does not accept | the gate, from [`Requirement::schemes`](crate::Requirement::schemes) |
+//! | 401 | `invalid_credentials` | wrong password, unknown user, unknown API key | Basic and API-key authenticators (bouncer-authn); yours with [`AuthnReason::InvalidCredentials`](crate::AuthnReason) |
+//! | 401 | `invalid_token` | bad signature, unknown `kid`, `alg` not allowed, wrong `iss`/`aud`, `nbf` ahead, missing claim | the JWT authenticator (bouncer-authn) |
+//! | 401 | `token_expired` | `exp` past the leeway | the JWT authenticator |
+//! | 401 | `token_revoked` | the token's `jti` was revoked (logout) | the JWT authenticator with a revocation store |
+//! | 401 | `session_invalid` | unknown, expired or ended session | the session authenticator (bouncer-authn `session`) |
+//! | 401 | `mfa_required` | MFA pending at login; or the route's [`StepUp`](crate::StepUp) not met (RFC 9470 challenge) | the session authenticator (stage 2); the gate (stage 5) |
+//! | 403 | `blocked_path` | dotfiles, `.git/`, configured patterns | a [`RequestGuard`](crate::RequestGuard): bouncer-authz `PathGuard` |
+//! | 403 | `ip_blocked` | client IP in a denied range (after trusted proxies) | bouncer-authz `NetworkGuard` |
+//! | 403 | `geo_blocked` | country denied | bouncer-authz `NetworkGuard` |
+//! | 403 | `account_suspended` | suspended or disabled account | an [`AccountDirectory`](crate::AccountDirectory): bouncer-authz `Policy` |
+//! | 403 | `tenant_mismatch` | not a member of the organization, or the token is bound to another | an [`Authorizer`](crate::Authorizer): bouncer-authz `PolicyAuthorizer`, from [`Requirement::organization`](crate::Requirement::organization) |
+//! | 403 | `elevation_required` | the permission must come from a global role | `PolicyAuthorizer`, from [`Requirement::elevated`](crate::Requirement::elevated) |
+//! | 403 | `insufficient_permission` | the roles do not grant the permission | `PolicyAuthorizer`, from [`Requirement::permission`](crate::Requirement::permission) |
+//! | 403 | `insufficient_scope` | the roles grant it, the token's scope does not (Bearer `insufficient_scope` challenge) | `PolicyAuthorizer` with [`Forbidden::insufficient_scope`](crate::Forbidden::insufficient_scope) |
+//! | 403 | `not_shared` | a private resource not shared with the caller | `PolicyAuthorizer` with a `ResourceResolver`, from [`Requirement::resource`](crate::Requirement::resource) |
+//! | 403 | `read_only` | a read-only resource and an unsafe method | `PolicyAuthorizer` with a `ResourceResolver` |
+//! | 404 | `not_found` | the resource does not exist (decided after membership) | a `ResourceResolver` returning `None` ([`AccessError::NotFound`](crate::AccessError)) |
+//! | 429 | `too_many_requests` | repeated failed logins | bouncer-authn `session::Sessions::login` |
+//! | 500 | `internal_error` | a bug, a panicking or erroring stage | any stage's [`Fault::Internal`](crate::Fault) (the axum adapter also catches panics) |
+//! | 503 | `service_unavailable` | a backing store is unreachable (`Retry-After`) | any stage's [`Fault::Unavailable`](crate::Fault) |
+//!
+//! ## The consequences people get wrong
+//!
+//! - Anonymous to a route nobody could ever pass: **401**, not 403 — the
+//!   gate never runs authorization for an unauthenticated caller.
+//! - Anonymous to a blocked path, or from a blocked IP: **403** — guards run
+//!   first and do not depend on identity.
+//! - No role *and* no MFA: **403** — stage 4 denies before stage 5 would ask
+//!   for step-up, which could not help.
+//! - A revocation store or key source that is down: **503**, never 401 (the
+//!   caller did nothing wrong) and never allow.
+//!
+//! ## Writing your own scheme
+//!
+//! Implement [`Authenticator`](crate::Authenticator): return `Ok(None)` when
+//! the request carries nothing of yours, `Err(AuthnError::Rejected(..))`
+//! with a 401 reason when it carries yours and they fail, and
+//! `Err(AuthnError::Fault(..))` when *you* fail. Return a
+//! [`Challenge`](crate::Challenge) from `challenge` if your scheme has one;
+//! otherwise the gate lists the route's other challenges (or a Bearer
+//! fallback) so that every 401 still carries one. Run it through
+//! `bouncer-test`'s conformance suite.

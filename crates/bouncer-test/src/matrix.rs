@@ -1,0 +1,149 @@
+//! A table-driven status matrix for your own axum `Router`: list
+//! (request, expected status, expected `code`) rows; every row runs
+//! through `oneshot`, and all mismatches are reported together.
+//!
+//! ```
+//! # async fn demo(router: axum::Router) {
+//! use axum::body::Body;
+//! use bouncer_test::matrix::StatusMatrix;
+//! use http::Request;
+//!
+//! StatusMatrix::new()
+//!     .row("anonymous", Request::get("/me").body(Body::empty()).unwrap(), 401, Some("missing_credentials"))
+//!     .row("dotfile", Request::get("/.env").body(Body::empty()).unwrap(), 403, Some("blocked_path"))
+//!     .run(router)
+//!     .await
+//!     .unwrap();
+//! # }
+//! ```
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use http::Request;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Row {
+    label: String,
+    request: Request<Body>,
+    status: u16,
+    code: Option<String>,
+}
+
+/// The rows to check.
+#[derive(Default)]
+pub struct StatusMatrix {
+    rows: Vec<Row>,
+    peer: Option<SocketAddr>,
+}
+
+impl fmt::Debug for StatusMatrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StatusMatrix")
+            .field("rows", &self.rows.len())
+            .finish()
+    }
+}
+
+/// The rows whose answer differed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatches(pub Vec<String>);
+
+impl fmt::Display for Mismatches {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} row(s) answered differently:", self.0.len())?;
+        for m in &self.0 {
+            writeln!(f, "  {m}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Mismatches {}
+
+impl StatusMatrix {
+    /// An empty matrix. Requests come from `127.0.0.1` unless they carry
+    /// their own `ConnectInfo` (see [`peer`](Self::peer)).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The client address given to requests without one.
+    pub fn peer(mut self, peer: SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// A row: `request` must get `status` and, when given, the problem
+    /// body's `code`.
+    pub fn row(
+        mut self,
+        label: &str,
+        request: Request<Body>,
+        status: u16,
+        code: Option<&str>,
+    ) -> Self {
+        self.rows.push(Row {
+            label: label.to_owned(),
+            request,
+            status,
+            code: code.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Runs every row against `router`.
+    pub async fn run(self, router: Router) -> Result<(), Mismatches> {
+        let peer = self
+            .peer
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 40_000)));
+        let mut bad = Vec::new();
+        for mut row in self.rows {
+            if row
+                .request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .is_none()
+            {
+                row.request.extensions_mut().insert(ConnectInfo(peer));
+            }
+            let response = match router.clone().oneshot(row.request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    bad.push(format!("{}: the router failed: {e}", row.label));
+                    continue;
+                }
+            };
+            let status = response.status().as_u16();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_owned));
+            let code_ok = row.code.is_none() || row.code == code;
+            if status != row.status || !code_ok {
+                bad.push(format!(
+                    "{}: expected {} {}, got {} {}",
+                    row.label,
+                    row.status,
+                    row.code.as_deref().unwrap_or("-"),
+                    status,
+                    code.as_deref().unwrap_or("-")
+                ));
+            }
+        }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(Mismatches(bad))
+        }
+    }
+}

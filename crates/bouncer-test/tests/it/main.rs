@@ -1,0 +1,195 @@
+//! The test kit catches what it promises to catch.
+#![allow(unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use bouncer_core::*;
+use bouncer_test::conformance::{check_backend_failure_blocking, check_blocking, Suite};
+use bouncer_test::matrix::StatusMatrix;
+
+/// `X-Token: <value>`, with configurable misbehaviour.
+#[derive(Clone, Copy)]
+enum Mode {
+    Correct,
+    NoneForWrong,
+    AcceptsAnything,
+    PanicsOnByte,
+    BrokenAs401,
+    BrokenAsFault,
+}
+
+struct Token(Mode);
+
+#[async_trait]
+impl Authenticator for Token {
+    fn scheme(&self) -> SchemeName {
+        SchemeName::from_static("token")
+    }
+    fn recognizes(&self, r: &RequestContext<'_>) -> bool {
+        r.headers().contains_key("x-token")
+    }
+    async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
+        let Some(v) = r.headers().get("x-token") else {
+            return Ok(None);
+        };
+        match (self.0, v.as_bytes()) {
+            (Mode::BrokenAs401, _) => Err(AuthnReason::InvalidCredentials.into()),
+            (Mode::BrokenAsFault, _) => Err(Fault::internal_msg("backend down").into()),
+            (Mode::PanicsOnByte, b) if b.contains(&b'!') => panic!("unexpected byte"),
+            (_, b"good") => Ok(Some(Identity::user("u", self.scheme()))),
+            (Mode::NoneForWrong, _) => Ok(None),
+            (Mode::AcceptsAnything, _) => Ok(Some(Identity::user("u", self.scheme()))),
+            _ => Err(AuthnReason::InvalidCredentials.into()),
+        }
+    }
+    fn challenge(&self, _: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
+        None
+    }
+}
+
+const _: () = bouncer_test::conformance::assert_send_sync::<Token>();
+
+fn suite() -> Suite {
+    Suite::new()
+        .valid(
+            http::Request::get("/")
+                .header("x-token", "good")
+                .body(())
+                .unwrap(),
+        )
+        .wrong(
+            http::Request::get("/")
+                .header("x-token", "bad")
+                .body(())
+                .unwrap(),
+        )
+        .fuzz_header("x-token")
+        .fuzz_cases(400)
+}
+
+#[test]
+fn a_correct_authenticator_passes() {
+    check_blocking(Token(Mode::Correct), &suite()).unwrap();
+    let req = http::Request::get("/")
+        .header("x-token", "good")
+        .body(())
+        .unwrap();
+    check_backend_failure_blocking(Token(Mode::BrokenAsFault), req).unwrap();
+}
+
+#[test]
+fn each_misbehaviour_is_caught() {
+    assert_eq!(
+        check_blocking(Token(Mode::NoneForWrong), &suite())
+            .unwrap_err()
+            .check,
+        "wrong"
+    );
+    assert_eq!(
+        check_blocking(Token(Mode::AcceptsAnything), &suite())
+            .unwrap_err()
+            .check,
+        "wrong"
+    );
+    let e = check_blocking(Token(Mode::PanicsOnByte), &suite()).unwrap_err();
+    assert_eq!(e.check, "arbitrary bytes", "{e}");
+    assert!(e.detail.contains("panicked"), "{e}");
+    let req = http::Request::get("/")
+        .header("x-token", "good")
+        .body(())
+        .unwrap();
+    let e = check_backend_failure_blocking(Token(Mode::BrokenAs401), req).unwrap_err();
+    assert_eq!(e.check, "backend failure");
+}
+
+bouncer_test::authenticator_conformance! {
+    name: token_via_macro,
+    authenticator: Token(Mode::Correct),
+    suite: suite(),
+    broken: (Token(Mode::BrokenAsFault), http::Request::get("/").header("x-token", "good").body(()).unwrap()),
+}
+
+#[tokio::test]
+async fn the_matrix_reports_every_mismatch() {
+    let bouncer = bouncer_axum_like_router();
+    let ok = StatusMatrix::new()
+        .row(
+            "anonymous",
+            http::Request::get("/me").body(Body::empty()).unwrap(),
+            401,
+            Some("missing_credentials"),
+        )
+        .row(
+            "good",
+            http::Request::get("/me")
+                .header("x-token", "good")
+                .body(Body::empty())
+                .unwrap(),
+            200,
+            None,
+        )
+        .run(bouncer.clone())
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+    let bad = StatusMatrix::new()
+        .row(
+            "claims 403",
+            http::Request::get("/me").body(Body::empty()).unwrap(),
+            403,
+            Some("missing_credentials"),
+        )
+        .row(
+            "claims wrong code",
+            http::Request::get("/me")
+                .header("x-token", "bad")
+                .body(Body::empty())
+                .unwrap(),
+            401,
+            Some("invalid_token"),
+        )
+        .run(bouncer)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.0.len(), 2, "{bad}");
+    assert!(
+        bad.to_string()
+            .contains("expected 403 missing_credentials, got 401 missing_credentials"),
+        "{bad}"
+    );
+}
+
+/// A router answering 401 problem bodies by hand (the kit must not need
+/// bouncer-axum to be useful).
+fn bouncer_axum_like_router() -> Router {
+    let gate = std::sync::Arc::new(Gate::builder().authenticator(Token(Mode::Correct)).build());
+    Router::new().route(
+        "/me",
+        get(move |req: http::Request<Body>| {
+            let gate = gate.clone();
+            async move {
+                let (parts, _) = req.into_parts();
+                let v = gate
+                    .decide(
+                        &RequestContext::from_parts(&parts),
+                        &Requirement::authenticated(),
+                    )
+                    .await;
+                match v.decision() {
+                    Decision::Allow(_) => (http::StatusCode::OK, String::new()),
+                    Decision::Deny(d) => (
+                        d.status(),
+                        String::from_utf8(d.problem(true).to_json()).unwrap(),
+                    ),
+                }
+            }
+        }),
+    )
+}
