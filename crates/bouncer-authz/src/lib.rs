@@ -16,6 +16,8 @@
 //! | [`Policy`] | `AccountDirectory` | 3 → `account_suspended` |
 //! | [`PolicyAuthorizer`] | `Authorizer` | 4 → `tenant_mismatch`, `elevation_required`, `insufficient_permission`, `insufficient_scope`, `not_shared`, `read_only` |
 //!
+//! No optional features: everything above is always built.
+//!
 //! The policy compiles into an immutable [`Snapshot`]: interned names and
 //! permission bitsets. A decision is a few hash lookups and bit tests — no
 //! allocation, no lock, O(1) in users, organizations and roles — and the

@@ -16,6 +16,8 @@
 //! | [`Principal`] / [`MaybePrincipal`] | extractors for the caller |
 //! | [`BouncerRejection`] | status, challenges, `Retry-After`, `application/problem+json` |
 //!
+//! No optional features: everything above is always built.
+//!
 //! The client address comes from axum's `ConnectInfo<SocketAddr>` (serve
 //! with `into_make_service_with_connect_info::<SocketAddr>()`); proxy
 //! headers are read by the guards' trusted-proxy settings. Each decision

@@ -13,6 +13,8 @@
 //! | [`SessionStore`] | `session:<sha256 of the id>` | the idle/absolute timeout |
 //! | [`CounterStore`] | `login-failures:…`, `totp-used:…` | the throttle window / code lifetime |
 //!
+//! No optional features: everything above is always built.
+//!
 //! **When Redis is unreachable**, every operation fails within the
 //! configured timeouts with a [`Fault::Unavailable`](bouncer_core::Fault):
 //! the gate answers 503 with `Retry-After`, never 401/403 and never allow.
