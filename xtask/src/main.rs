@@ -140,9 +140,29 @@ fn ensure_redis_server() -> Result<()> {
     apt(&["install", "-y", "-qq", "redis-server"])
 }
 
+/// Installs the pinned OpenID provider of the interop test (`npm ci`
+/// against the committed lockfile) when it is missing.
+fn ensure_oidc_provider() -> Result<()> {
+    let dir = root().join("interop/oidc-provider");
+    if dir.join("node_modules/oidc-provider").exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the interop test's OpenID provider (npm ci)");
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .context("running npm (Node.js and npm are needed for the interop test)")?;
+    if !status.success() {
+        bail!("`npm ci` in interop/oidc-provider failed");
+    }
+    Ok(())
+}
+
 /// The README's test command.
 fn test(extra: &[String]) -> Result<()> {
     ensure_redis_server()?;
+    ensure_oidc_provider()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)
@@ -164,7 +184,15 @@ fn lint() -> Result<()> {
         ("bouncer-core", &["", "serde", "json"][..]),
         (
             "bouncer-authn",
-            &["", "aws-lc-rs", "rust-crypto", "basic", "serde,basic"][..],
+            &[
+                "",
+                "aws-lc-rs",
+                "rust-crypto",
+                "basic",
+                "serde,basic",
+                "session",
+                "jwks,aws-lc-rs",
+            ][..],
         ),
         ("bouncer-authz", &[""][..]),
         ("bouncer-axum", &[""][..]),

@@ -15,6 +15,7 @@
 //! | [`BouncerLayer`] | stages 2–5 for one route's [`RouteRequirement`]; denied requests never reach the handler |
 //! | [`Principal`] / [`MaybePrincipal`] | extractors for the caller |
 //! | [`BouncerRejection`] | status, challenges, `Retry-After`, `application/problem+json` |
+//! | [`ProtectedResourceMetadata`] | RFC 9728 `/.well-known/oauth-protected-resource` |
 //!
 //! No optional features: everything above is always built.
 //!
@@ -51,6 +52,7 @@
 mod extract;
 mod future;
 mod layer;
+mod metadata;
 mod rejection;
 mod requirement;
 mod service;
@@ -64,6 +66,7 @@ use http::Method;
 pub use extract::{MaybePrincipal, Principal};
 pub use future::{GuardFuture, ResponseFuture};
 pub use layer::{BouncerLayer, GuardLayer};
+pub use metadata::{ProtectedResourceMetadata, WELL_KNOWN_PATH};
 pub use rejection::BouncerRejection;
 pub use requirement::RouteRequirement;
 pub use service::{BouncerService, GuardService};

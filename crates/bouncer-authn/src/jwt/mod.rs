@@ -10,6 +10,25 @@
 //!   `malformed_credentials` with `error="invalid_request"`.
 //! - A revoked `jti` is `token_revoked`; a revocation store that fails is
 //!   503, never 401 and never allow.
+//! - With the `jwks` feature, keys come from an identity provider:
+//!   `discover(issuer)` finds its `jwks_uri`, `JwksSource` keeps the set
+//!   fresh (lock-free reads, `max-age` caching, single-flight refresh on an
+//!   unknown `kid`), and `JwtAuthenticator::from_jwks` uses it:
+//!
+//! ```no_run
+//! # #[cfg(feature = "jwks")]
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use bouncer_authn::jwt::{discover, JwksConfig, JwksSource, JwtAuthenticator, JwtValidation};
+//!
+//! let config = JwksConfig::default();
+//! let meta = discover("https://tenant.logto.app/oidc", &config).await?;
+//! let source = JwksSource::connect(&meta.jwks_uri, config).await?;
+//! source.spawn_refresher();
+//! let bearer = JwtAuthenticator::from_jwks("api", source, JwtValidation::new(meta.issuer, "https://api.example"));
+//! # let _ = bearer;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ```
 //! use bouncer_authn::jwt::{JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
@@ -24,6 +43,8 @@
 //! ```
 
 mod claims;
+#[cfg(feature = "jwks")]
+mod jwks;
 mod keys;
 mod validation;
 mod verify;
@@ -43,6 +64,8 @@ use bouncer_core::{
 pub use claims::{
     default_identity, Audience, Claims, ClaimsMapper, RealmAccess, LOGTO_ORGANIZATION_AUDIENCE,
 };
+#[cfg(feature = "jwks")]
+pub use jwks::{discover, JwksConfig, JwksError, JwksSource, ProviderMetadata, UnknownKid};
 pub use keys::{KeyError, KeySet, VerifyKey, MIN_HMAC_SECRET_LEN};
 pub use validation::{DangerousJwtValidation, JwtValidation, MAX_LEEWAY};
 pub use verify::{JwtError, JwtVerifier, VerifiedToken};
@@ -63,6 +86,8 @@ pub struct JwtAuthenticator {
     revocation: Option<Arc<dyn RevocationStore>>,
     mapper: Option<Arc<dyn ClaimsMapper>>,
     resource_metadata: Option<String>,
+    #[cfg(feature = "jwks")]
+    source: Option<Arc<JwksSource>>,
 }
 
 impl fmt::Debug for JwtAuthenticator {
@@ -89,7 +114,26 @@ impl JwtAuthenticator {
             revocation: None,
             mapper: None,
             resource_metadata: None,
+            #[cfg(feature = "jwks")]
+            source: None,
         }
+    }
+
+    /// Bearer JWTs verified with the keys of a [`JwksSource`]: an unknown
+    /// `kid` refreshes the set (single-flight, rate-limited), and a
+    /// provider that cannot be reached is 503, never 401.
+    #[cfg(feature = "jwks")]
+    pub fn from_jwks(
+        realm: impl Into<String>,
+        source: Arc<JwksSource>,
+        validation: JwtValidation,
+    ) -> Self {
+        let mut a = Self::with_verifier(
+            realm,
+            JwtVerifier::with_shared_keys(source.keys(), validation),
+        );
+        a.source = Some(source);
+        a
     }
 
     /// Checks every token against a revocation store.
@@ -115,9 +159,17 @@ impl JwtAuthenticator {
         &self.verifier
     }
 
-    /// Verifies a raw token and maps it to an identity, without revocation.
+    /// Verifies a raw token and maps it to an identity, without revocation
+    /// and without refreshing a key source.
     pub fn identify(&self, token: &str) -> Result<Identity, Rejection> {
-        let verified = self.verifier.verify(token).map_err(|e| {
+        self.map_verified(self.verifier.verify(token))
+    }
+
+    fn map_verified(
+        &self,
+        verified: Result<VerifiedToken, JwtError>,
+    ) -> Result<Identity, Rejection> {
+        let verified = verified.map_err(|e| {
             let reason = match e {
                 JwtError::Expired => AuthnReason::TokenExpired,
                 JwtError::TooLong => AuthnReason::MalformedCredentials,
@@ -131,6 +183,39 @@ impl JwtAuthenticator {
             Some(m) => m.map(&verified.claims, identity),
             None => Ok(identity),
         }
+    }
+}
+
+impl JwtAuthenticator {
+    /// Verifies, refreshing the key source for an unknown `kid`.
+    #[cfg(feature = "jwks")]
+    async fn verify_refreshing(
+        &self,
+        token: &str,
+    ) -> Result<Result<VerifiedToken, JwtError>, Fault> {
+        let Some(source) = &self.source else {
+            return Ok(self.verifier.verify(token));
+        };
+        if !source.is_usable() && source.unknown_kid().await != UnknownKid::Refreshed {
+            // Known keys are past their bound and the provider does not answer.
+            return Err(source.unavailable());
+        }
+        match self.verifier.verify(token) {
+            Err(JwtError::UnknownKey) => match source.unknown_kid().await {
+                UnknownKid::Refreshed => Ok(self.verifier.verify(token)),
+                UnknownKid::Absent => Ok(Err(JwtError::UnknownKey)),
+                UnknownKid::Unreachable => Err(source.unavailable()),
+            },
+            other => Ok(other),
+        }
+    }
+
+    #[cfg(not(feature = "jwks"))]
+    async fn verify_refreshing(
+        &self,
+        token: &str,
+    ) -> Result<Result<VerifiedToken, JwtError>, Fault> {
+        Ok(self.verifier.verify(token))
     }
 }
 
@@ -167,7 +252,7 @@ impl Authenticator for JwtAuthenticator {
         let Some(token) = bearer_token(request.headers())? else {
             return Ok(None);
         };
-        let identity = self.identify(&token)?;
+        let identity = self.map_verified(self.verify_refreshing(&token).await?)?;
         if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
             if store.is_revoked(id).await? {
                 return Err(AuthnReason::TokenRevoked.into());

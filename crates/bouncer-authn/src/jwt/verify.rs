@@ -1,7 +1,9 @@
 //! Signature verification (jsonwebtoken) and claim validation.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Header, Validation};
 
@@ -76,11 +78,29 @@ pub struct VerifiedToken {
     pub revocation_id: String,
 }
 
+/// Every algorithm a key can be bound to.
+const ALGORITHMS: [Algorithm; 12] = [
+    Algorithm::HS256,
+    Algorithm::HS384,
+    Algorithm::HS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
 /// Verifies tokens against a key set with fixed settings. Build once and
 /// share; the per-algorithm jsonwebtoken settings are prepared up front.
+/// The key set is an atomically swapped snapshot: a key source can replace
+/// it while requests read it without a lock.
 #[derive(Debug, Clone)]
 pub struct JwtVerifier {
-    keys: KeySet,
+    keys: Arc<ArcSwap<KeySet>>,
     settings: JwtValidation,
     prepared: HashMap<Algorithm, Validation>,
 }
@@ -99,14 +119,17 @@ fn install_crypto_provider() {
 impl JwtVerifier {
     /// A verifier for `keys` with `settings`.
     pub fn new(keys: KeySet, settings: JwtValidation) -> Self {
+        Self::with_shared_keys(Arc::new(ArcSwap::from_pointee(keys)), settings)
+    }
+
+    /// A verifier reading a key set that something else swaps (a JWKS
+    /// source refreshing from the network).
+    pub fn with_shared_keys(keys: Arc<ArcSwap<KeySet>>, settings: JwtValidation) -> Self {
         install_crypto_provider();
-        let mut prepared = HashMap::new();
-        for key in keys.keys() {
-            let alg = key.algorithm();
-            prepared
-                .entry(alg)
-                .or_insert_with(|| jwt_validation(alg, &settings));
-        }
+        let prepared = ALGORITHMS
+            .iter()
+            .map(|alg| (*alg, jwt_validation(*alg, &settings)))
+            .collect();
         Self {
             keys,
             settings,
@@ -119,9 +142,14 @@ impl JwtVerifier {
         &self.settings
     }
 
-    /// The keys.
-    pub fn keys(&self) -> &KeySet {
-        &self.keys
+    /// The current keys.
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.load_full()
+    }
+
+    /// Replaces the keys (atomically; requests in flight keep the old set).
+    pub fn replace_keys(&self, keys: KeySet) {
+        self.keys.store(Arc::new(keys));
     }
 
     /// Verifies `token`: size, header, `typ`, `crit`, key by `kid` and
@@ -140,8 +168,9 @@ impl JwtVerifier {
         self.check_typ(header.typ.as_deref())?;
         let validation = self.prepared.get(&header.alg).ok_or(JwtError::UnknownKey)?;
 
+        let keys = self.keys.load();
         let mut last = JwtError::UnknownKey;
-        for key in self.keys.candidates(header.kid.as_deref(), header.alg) {
+        for key in keys.candidates(header.kid.as_deref(), header.alg) {
             match jsonwebtoken::decode::<Claims>(token, key.decoding_key(), validation) {
                 Ok(data) => {
                     self.check_claims(&data.claims)?;

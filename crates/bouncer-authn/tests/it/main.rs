@@ -7,6 +7,7 @@
 )]
 
 mod basic;
+mod jwks;
 mod jwt;
 mod props;
 mod redaction;

@@ -372,3 +372,23 @@ async fn the_layer_works_without_the_guard_layer() {
     );
     let _ = Arc::new(());
 }
+
+#[tokio::test]
+async fn protected_resource_metadata_is_served() {
+    let router: Router = bouncer_axum::ProtectedResourceMetadata::new("https://api.example")
+        .authorization_server("https://auth.example")
+        .scopes(["a:read"])
+        .router();
+    let (s, _, body) = call(
+        router,
+        Request::get(bouncer_axum::WELL_KNOWN_PATH)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(body["resource"], "https://api.example");
+    assert_eq!(body["authorization_servers"][0], "https://auth.example");
+    assert_eq!(body["scopes_supported"][0], "a:read");
+    assert_eq!(body["bearer_methods_supported"][0], "header");
+}

@@ -1,0 +1,477 @@
+//! Key sets from the network: a JWKS fetched over HTTPS, refreshed before
+//! it expires and at once for an unknown `kid`, plus OIDC discovery.
+//!
+//! - **Lock-free reads.** The verifier reads an atomically swapped
+//!   snapshot; fetching never blocks a request that already has its key.
+//! - **Caching.** `Cache-Control: max-age` is honoured within
+//!   [`JwksConfig::min_cache`] and [`JwksConfig::max_cache`]; a background
+//!   task refreshes at 80 % of it.
+//! - **Unknown `kid`.** A token naming a key we do not have triggers one
+//!   fetch for all waiting requests (single-flight), at most once per
+//!   [`JwksConfig::unknown_kid_interval`], so a flood of random `kid`s cannot
+//!   hammer the provider.
+//! - **Provider down or serving garbage.** Keys already known keep working
+//!   for [`JwksConfig::max_stale`] after the last good fetch. A token naming
+//!   an unknown `kid` is `invalid_token` while the provider answers, and 503
+//!   with `Retry-After` while it cannot be reached — never 500, never allow.
+//! - **Transport.** `https://` only, except loopback addresses (tests, a
+//!   sidecar) or with [`JwksConfig::allow_insecure_http`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use bouncer_core::Fault;
+use reqwest::header::CACHE_CONTROL;
+use reqwest::Url;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::keys::{KeyError, KeySet};
+
+/// The longest JWKS or discovery document read.
+const MAX_DOCUMENT: usize = 1024 * 1024;
+
+/// Why a key set or discovery document could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// The URL is not absolute, or plain HTTP where that is not allowed.
+    #[error("refusing to fetch `{0}`: use https (plain http is allowed only on loopback)")]
+    InsecureUrl(String),
+    /// Not a URL.
+    #[error("invalid URL `{0}`")]
+    BadUrl(String),
+    /// The request failed (connection, timeout, TLS).
+    #[error("fetching {url} failed: {source}")]
+    Fetch {
+        /// What was fetched.
+        url: String,
+        /// The error.
+        source: reqwest::Error,
+    },
+    /// A non-success status.
+    #[error("{url} answered {status}")]
+    Status {
+        /// What was fetched.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// Larger than the limit.
+    #[error("{0} is larger than 1 MiB")]
+    TooLarge(String),
+    /// Not a valid JWKS.
+    #[error("{url} is not a usable JWKS: {source}")]
+    Keys {
+        /// What was fetched.
+        url: String,
+        /// The error.
+        source: KeyError,
+    },
+    /// Not valid discovery metadata.
+    #[error("{url} is not valid OpenID provider metadata: {reason}")]
+    Metadata {
+        /// What was fetched.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Settings of a [`JwksSource`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JwksConfig {
+    /// Shortest time a fetched set is trusted before a refresh.
+    pub min_cache: Duration,
+    /// Longest time, whatever `max-age` says.
+    pub max_cache: Duration,
+    /// Used when the response has no `max-age`.
+    pub default_cache: Duration,
+    /// How long known keys keep working after the last good fetch when the
+    /// provider cannot be reached.
+    pub max_stale: Duration,
+    /// At most one fetch per this interval for unknown `kid`s.
+    pub unknown_kid_interval: Duration,
+    /// Time allowed for one fetch.
+    pub timeout: Duration,
+    /// The `Retry-After` sent while the provider cannot be reached.
+    pub retry_after: Duration,
+    /// Allow plain `http://` to non-loopback hosts (never in production).
+    pub allow_insecure_http: bool,
+}
+
+impl Default for JwksConfig {
+    fn default() -> Self {
+        Self {
+            min_cache: Duration::from_secs(60),
+            max_cache: Duration::from_secs(24 * 3600),
+            default_cache: Duration::from_secs(300),
+            max_stale: Duration::from_secs(24 * 3600),
+            unknown_kid_interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
+            retry_after: Duration::from_secs(10),
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl JwksConfig {
+    /// Sets [`unknown_kid_interval`](Self::unknown_kid_interval).
+    pub fn unknown_kid_interval(mut self, d: Duration) -> Self {
+        self.unknown_kid_interval = d;
+        self
+    }
+
+    /// Sets the cache bounds.
+    pub fn cache(mut self, min: Duration, default: Duration, max: Duration) -> Self {
+        self.min_cache = min;
+        self.default_cache = default;
+        self.max_cache = max;
+        self
+    }
+
+    /// Sets [`max_stale`](Self::max_stale).
+    pub fn max_stale(mut self, d: Duration) -> Self {
+        self.max_stale = d;
+        self
+    }
+
+    /// Sets [`timeout`](Self::timeout).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+}
+
+fn check_url(url: &str, allow_insecure: bool) -> Result<Url, JwksError> {
+    let parsed = Url::parse(url).map_err(|_| JwksError::BadUrl(url.to_owned()))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback || allow_insecure {
+                Ok(parsed)
+            } else {
+                Err(JwksError::InsecureUrl(url.to_owned()))
+            }
+        }
+        _ => Err(JwksError::InsecureUrl(url.to_owned())),
+    }
+}
+
+fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+async fn fetch_bounded(
+    client: &reqwest::Client,
+    url: &Url,
+) -> Result<(Vec<u8>, Option<Duration>), JwksError> {
+    let fetch = |source| JwksError::Fetch {
+        url: url.to_string(),
+        source,
+    };
+    let mut res = client.get(url.clone()).send().await.map_err(fetch)?;
+    if !res.status().is_success() {
+        return Err(JwksError::Status {
+            url: url.to_string(),
+            status: res.status().as_u16(),
+        });
+    }
+    let max_age = res
+        .headers()
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|d| {
+            d.trim()
+                .strip_prefix("max-age=")
+                .and_then(|n| n.trim_matches('"').parse().ok())
+        })
+        .map(Duration::from_secs);
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(fetch)? {
+        if body.len() + chunk.len() > MAX_DOCUMENT {
+            return Err(JwksError::TooLarge(url.to_string()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, max_age))
+}
+
+/// What a refresh for an unknown `kid` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnknownKid {
+    /// A new key set was fetched (by this call or a concurrent one): verify
+    /// again.
+    Refreshed,
+    /// The provider answered recently and had no such key: the token is
+    /// `invalid_token`.
+    Absent,
+    /// The provider cannot be reached: 503.
+    Unreachable,
+}
+
+struct FetchState {
+    /// The last fetch an unknown `kid` caused (the rate-limited kind).
+    last_kid_fetch: Option<Instant>,
+    last_failed: bool,
+    next_refresh: Instant,
+}
+
+/// A JWKS fetched from a URL and kept fresh. Share it (`Arc`) between the
+/// authenticator and its refresher task.
+pub struct JwksSource {
+    url: Url,
+    client: reqwest::Client,
+    config: JwksConfig,
+    keys: Arc<ArcSwap<KeySet>>,
+    /// Bumped on every successful fetch: waiters on the single-flight lock
+    /// see that someone else already refreshed.
+    generation: AtomicU64,
+    /// Seconds since the epoch of the last good fetch (0: never).
+    last_success: AtomicU64,
+    state: Mutex<FetchState>,
+}
+
+impl std::fmt::Debug for JwksSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksSource")
+            .field("url", &self.url.as_str())
+            .field("keys", &self.keys.load().len())
+            .field("generation", &self.generation.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl JwksSource {
+    /// A source for `jwks_uri`, without fetching yet. Call
+    /// [`refresh`](Self::refresh) (or let the first unknown `kid` do it) and
+    /// [`spawn_refresher`](Self::spawn_refresher).
+    pub fn new(jwks_uri: &str, config: JwksConfig) -> Result<Arc<Self>, JwksError> {
+        let url = check_url(jwks_uri, config.allow_insecure_http)?;
+        Ok(Arc::new(Self {
+            url,
+            client: client(config.timeout),
+            keys: Arc::new(ArcSwap::from_pointee(KeySet::new())),
+            generation: AtomicU64::new(0),
+            last_success: AtomicU64::new(0),
+            state: Mutex::new(FetchState {
+                last_kid_fetch: None,
+                last_failed: false,
+                next_refresh: Instant::now(),
+            }),
+            config,
+        }))
+    }
+
+    /// A source for `jwks_uri` that has fetched once. A provider that is
+    /// down at start is not fatal: requests get 503 until it answers.
+    pub async fn connect(jwks_uri: &str, config: JwksConfig) -> Result<Arc<Self>, JwksError> {
+        let source = Self::new(jwks_uri, config)?;
+        if let Err(e) = source.refresh().await {
+            tracing_warn(&format!(
+                "initial JWKS fetch failed (requests will get 503 until it works): {e}"
+            ));
+        }
+        Ok(source)
+    }
+
+    /// The shared key set, for [`JwtVerifier::with_shared_keys`](super::JwtVerifier::with_shared_keys).
+    pub fn keys(&self) -> Arc<ArcSwap<KeySet>> {
+        self.keys.clone()
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// Whether the known keys may still be used (a good fetch within
+    /// `max_stale`).
+    pub fn is_usable(&self) -> bool {
+        let last = self.last_success.load(Ordering::Acquire);
+        last != 0 && unix_now().saturating_sub(last) <= self.config.max_stale.as_secs()
+    }
+
+    /// The fault to answer with while the provider cannot be reached.
+    pub fn unavailable(&self) -> Fault {
+        Fault::unavailable(
+            "the JWKS provider",
+            self.config.retry_after,
+            format!("cannot fetch {}", self.url),
+        )
+    }
+
+    /// Fetches now (single-flight). On failure the current keys stay.
+    pub async fn refresh(&self) -> Result<(), JwksError> {
+        let mut state = self.state.lock().await;
+        self.fetch(&mut state).await
+    }
+
+    async fn fetch(&self, state: &mut FetchState) -> Result<(), JwksError> {
+        let result = async {
+            let (body, max_age) = fetch_bounded(&self.client, &self.url).await?;
+            let text = String::from_utf8_lossy(&body);
+            let keys = KeySet::from_jwks_str(&text).map_err(|source| JwksError::Keys {
+                url: self.url.to_string(),
+                source,
+            })?;
+            Ok::<_, JwksError>((keys, max_age))
+        }
+        .await;
+        match result {
+            Ok((keys, max_age)) => {
+                let c = &self.config;
+                let ttl = max_age
+                    .unwrap_or(c.default_cache)
+                    .clamp(c.min_cache, c.max_cache);
+                // Refresh before expiry.
+                state.next_refresh = Instant::now() + ttl.mul_f32(0.8);
+                state.last_failed = false;
+                self.keys.store(Arc::new(keys));
+                self.last_success
+                    .store(unix_now().max(1), Ordering::Release);
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                Ok(())
+            }
+            Err(e) => {
+                state.last_failed = true;
+                // Retry soon, but not in a loop.
+                state.next_refresh =
+                    Instant::now() + self.config.unknown_kid_interval.max(Duration::from_secs(1));
+                tracing_warn(&format!("JWKS fetch failed: {e}"));
+                Err(e)
+            }
+        }
+    }
+
+    /// Called for a token whose `kid` is not in the current set.
+    pub async fn unknown_kid(&self) -> UnknownKid {
+        let seen = self.generation.load(Ordering::Acquire);
+        let mut state = self.state.lock().await;
+        if self.generation.load(Ordering::Acquire) != seen {
+            return UnknownKid::Refreshed;
+        }
+        let recent = state
+            .last_kid_fetch
+            .is_some_and(|t| t.elapsed() < self.config.unknown_kid_interval);
+        if recent {
+            return if state.last_failed {
+                UnknownKid::Unreachable
+            } else {
+                UnknownKid::Absent
+            };
+        }
+        state.last_kid_fetch = Some(Instant::now());
+        match self.fetch(&mut state).await {
+            Ok(()) => UnknownKid::Refreshed,
+            Err(_) => UnknownKid::Unreachable,
+        }
+    }
+
+    /// Refreshes in the background before each expiry, until the source is
+    /// dropped everywhere else. Needs a tokio runtime.
+    pub fn spawn_refresher(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let wait = match weak.upgrade() {
+                    Some(s) => s
+                        .state
+                        .lock()
+                        .await
+                        .next_refresh
+                        .saturating_duration_since(Instant::now()),
+                    None => return,
+                };
+                tokio::time::sleep(wait.max(Duration::from_millis(200))).await;
+                let Some(source) = weak.upgrade() else { return };
+                let mut state = source.state.lock().await;
+                if state.next_refresh <= Instant::now() {
+                    let _ = source.fetch(&mut state).await;
+                }
+            }
+        })
+    }
+}
+
+fn tracing_warn(message: &str) {
+    tracing::warn!(target: "bouncer", "{message}");
+}
+
+/// The parts of OpenID provider metadata bouncer uses.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProviderMetadata {
+    /// The issuer (checked to equal the one asked for, exactly).
+    pub issuer: String,
+    /// Where the keys are.
+    pub jwks_uri: String,
+}
+
+/// OIDC discovery: reads `<issuer>/.well-known/openid-configuration` and
+/// checks that its `issuer` is exactly `issuer` (OpenID Connect Discovery
+/// §4.3), and that `jwks_uri` is an acceptable URL.
+pub async fn discover(issuer: &str, config: &JwksConfig) -> Result<ProviderMetadata, JwksError> {
+    let base = issuer.trim_end_matches('/');
+    let url = check_url(
+        &format!("{base}/.well-known/openid-configuration"),
+        config.allow_insecure_http,
+    )?;
+    let (body, _) = fetch_bounded(&client(config.timeout), &url).await?;
+    let meta: ProviderMetadata =
+        serde_json::from_slice(&body).map_err(|e| JwksError::Metadata {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+    if meta.issuer != issuer {
+        return Err(JwksError::Metadata {
+            url: url.to_string(),
+            reason: format!("issuer `{}` is not `{issuer}`", meta.issuer),
+        });
+    }
+    check_url(&meta.jwks_uri, config.allow_insecure_http)?;
+    Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_rules() {
+        assert!(check_url("https://idp.example/jwks", false).is_ok());
+        assert!(check_url("http://127.0.0.1:8080/jwks", false).is_ok());
+        assert!(check_url("http://[::1]:8080/jwks", false).is_ok());
+        assert!(check_url("http://localhost/jwks", false).is_ok());
+        assert!(matches!(
+            check_url("http://idp.example/jwks", false),
+            Err(JwksError::InsecureUrl(_))
+        ));
+        assert!(check_url("http://idp.example/jwks", true).is_ok());
+        assert!(check_url("file:///etc/passwd", true).is_err());
+        assert!(check_url("not a url", false).is_err());
+    }
+}
