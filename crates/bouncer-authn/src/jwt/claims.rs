@@ -65,6 +65,10 @@ pub struct Claims {
     pub aud: Option<Audience>,
     /// Expiry (seconds since the epoch).
     pub exp: Option<u64>,
+    /// Not before (seconds since the epoch).
+    pub nbf: Option<u64>,
+    /// Issued at (seconds since the epoch).
+    pub iat: Option<u64>,
     /// Token id.
     pub jti: Option<String>,
     /// Space-separated scopes.
@@ -85,9 +89,9 @@ pub struct Claims {
     pub realm_access: Option<RealmAccess>,
     /// Auth0 permissions.
     pub permissions: Option<Vec<String>>,
-    /// Every other claim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    /// The whole payload, for claims not modelled here (parsed on demand).
+    #[serde(skip)]
+    raw: Vec<u8>,
 }
 
 impl Claims {
@@ -108,13 +112,22 @@ impl Claims {
             "auth_time" => self.auth_time.is_some(),
             "realm_access" => self.realm_access.is_some(),
             "permissions" => self.permissions.is_some(),
-            other => self.extra.contains_key(other),
+            "nbf" => self.nbf.is_some(),
+            "iat" => self.iat.is_some(),
+            other => self.get(other).is_some(),
         }
     }
 
-    /// A claim not modelled above, as JSON.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.extra.get(name)
+    pub(crate) fn set_raw(&mut self, raw: Vec<u8>) {
+        self.raw = raw;
+    }
+
+    /// Any claim by name, as JSON (parses the payload again: use it in
+    /// custom mappings, not on every request).
+    pub fn get(&self, name: &str) -> Option<Value> {
+        serde_json::from_slice::<Map<String, Value>>(&self.raw)
+            .ok()?
+            .remove(name)
     }
 
     /// The organization the token is bound to: `organization_id`, or the id
@@ -160,6 +173,13 @@ where
     fn map(&self, claims: &Claims, identity: Identity) -> Result<Identity, Rejection> {
         self(claims, identity)
     }
+}
+
+/// Seconds since the epoch, now.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Seconds since the epoch as a time; `None` past what the platform holds

@@ -42,6 +42,7 @@
 //! # Ok::<(), bouncer_authn::jwt::KeyError>(())
 //! ```
 
+mod cache;
 mod claims;
 #[cfg(feature = "jwks")]
 mod jwks;
@@ -86,6 +87,7 @@ pub struct JwtAuthenticator {
     revocation: Option<Arc<dyn RevocationStore>>,
     mapper: Option<Arc<dyn ClaimsMapper>>,
     resource_metadata: Option<String>,
+    cache: Option<Arc<cache::TokenCache>>,
     #[cfg(feature = "jwks")]
     source: Option<Arc<JwksSource>>,
 }
@@ -114,9 +116,19 @@ impl JwtAuthenticator {
             revocation: None,
             mapper: None,
             resource_metadata: None,
+            cache: None,
             #[cfg(feature = "jwks")]
             source: None,
         }
+    }
+
+    /// Caches up to `capacity` verified tokens: a repeat token skips
+    /// signature verification and claim parsing. Entries never outlive the
+    /// token's `exp` or a change of the key set, and the revocation store
+    /// is still consulted on every request.
+    pub fn token_cache(mut self, capacity: usize) -> Self {
+        self.cache = Some(Arc::new(cache::TokenCache::new(capacity)));
+        self
     }
 
     /// Bearer JWTs verified with the keys of a [`JwksSource`]: an unknown
@@ -187,6 +199,27 @@ impl JwtAuthenticator {
 }
 
 impl JwtAuthenticator {
+    /// Through the cache when there is one.
+    async fn identify_cached(&self, token: &str) -> Result<Identity, AuthnError> {
+        let Some(cache) = &self.cache else {
+            return Ok(self.map_verified(self.verify_refreshing(token).await?)?);
+        };
+        let now = claims::unix_now();
+        let generation = self.verifier.keys_generation();
+        if let Some(identity) = cache.get(token, now, generation) {
+            return Ok(identity);
+        }
+        let verified = self.verify_refreshing(token).await?;
+        let exp = verified.as_ref().ok().and_then(|v| v.claims.exp);
+        let identity = self.map_verified(verified)?;
+        if let Some(exp) = exp {
+            // The generation the token was verified under (a refresh may
+            // have replaced the set meanwhile).
+            cache.insert(token, &identity, exp, self.verifier.keys_generation());
+        }
+        Ok(identity)
+    }
+
     /// Verifies, refreshing the key source for an unknown `kid`.
     #[cfg(feature = "jwks")]
     async fn verify_refreshing(
@@ -252,7 +285,7 @@ impl Authenticator for JwtAuthenticator {
         let Some(token) = bearer_token(request.headers())? else {
             return Ok(None);
         };
-        let identity = self.map_verified(self.verify_refreshing(&token).await?)?;
+        let identity = self.identify_cached(&token).await?;
         if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
             if store.is_revoked(id).await? {
                 return Err(AuthnReason::TokenRevoked.into());

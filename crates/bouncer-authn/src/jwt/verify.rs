@@ -1,11 +1,14 @@
 //! Signature verification (jsonwebtoken) and claim validation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use arc_swap::ArcSwap;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Header, Validation};
+use base64::Engine as _;
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
 
 use super::claims::{Claims, LOGTO_ORGANIZATION_AUDIENCE};
 use super::keys::KeySet;
@@ -67,42 +70,64 @@ impl JwtError {
     }
 }
 
+/// The JOSE header fields bouncer reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedHeader {
+    /// The algorithm.
+    pub alg: Algorithm,
+    /// The key id.
+    pub kid: Option<String>,
+    /// The token type.
+    pub typ: Option<String>,
+}
+
 /// A token whose signature and claims were verified.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
     /// The JOSE header.
-    pub header: Header,
+    pub header: VerifiedHeader,
     /// The claims.
     pub claims: Claims,
     /// A stable id for revocation: `jti`, or a hash of the token.
     pub revocation_id: String,
 }
 
-/// Every algorithm a key can be bound to.
-const ALGORITHMS: [Algorithm; 12] = [
-    Algorithm::HS256,
-    Algorithm::HS384,
-    Algorithm::HS512,
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
-
 /// Verifies tokens against a key set with fixed settings. Build once and
-/// share; the per-algorithm jsonwebtoken settings are prepared up front.
-/// The key set is an atomically swapped snapshot: a key source can replace
-/// it while requests read it without a lock.
+/// share. Signatures are verified by jsonwebtoken; the header is read
+/// borrowed and the claims are parsed once. The key set is an atomically
+/// swapped snapshot: a key source can replace it while requests read it
+/// without a lock.
 #[derive(Debug, Clone)]
 pub struct JwtVerifier {
     keys: Arc<ArcSwap<KeySet>>,
     settings: JwtValidation,
-    prepared: HashMap<Algorithm, Validation>,
+}
+
+/// The JOSE header, borrowed where possible. Unknown members (`jku`, `x5u`,
+/// `jwk`, …) are ignored: keys come only from the configured set.
+#[derive(Deserialize)]
+struct RawHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+fn b64(part: &str) -> Result<Vec<u8>, ()> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| ())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Selects jsonwebtoken's crypto backend once per process, so that enabling
@@ -126,20 +151,17 @@ impl JwtVerifier {
     /// source refreshing from the network).
     pub fn with_shared_keys(keys: Arc<ArcSwap<KeySet>>, settings: JwtValidation) -> Self {
         install_crypto_provider();
-        let prepared = ALGORITHMS
-            .iter()
-            .map(|alg| (*alg, jwt_validation(*alg, &settings)))
-            .collect();
-        Self {
-            keys,
-            settings,
-            prepared,
-        }
+        Self { keys, settings }
     }
 
     /// The settings.
     pub fn settings(&self) -> &JwtValidation {
         &self.settings
+    }
+
+    /// An id of the current key set (changes whenever it is replaced).
+    pub(crate) fn keys_generation(&self) -> usize {
+        Arc::as_ptr(&*self.keys.load()) as usize
     }
 
     /// The current keys.
@@ -155,45 +177,98 @@ impl JwtVerifier {
     /// Verifies `token`: size, header, `typ`, `crit`, key by `kid` and
     /// `alg`, signature, then `exp`/`nbf`, `iss`, `aud` and required claims.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, JwtError> {
+        self.verify_at(token, unix_now())
+    }
+
+    /// [`verify`](Self::verify) at a given time (seconds since the epoch).
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<VerifiedToken, JwtError> {
         if token.len() > self.settings.max_token_len {
             return Err(JwtError::TooLong);
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
-            ErrorKind::InvalidAlgorithmName => JwtError::UnknownKey,
-            _ => JwtError::Malformed,
-        })?;
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JwtError::Malformed);
+        };
+        let header_json = b64(header_b64).map_err(|()| JwtError::Malformed)?;
+        let header: RawHeader<'_> =
+            serde_json::from_slice(&header_json).map_err(|_| JwtError::Malformed)?;
+        // `none`, and any name jsonwebtoken does not know, has no key.
+        let alg: Algorithm = header.alg.parse().map_err(|_| JwtError::UnknownKey)?;
         if header.crit.is_some() {
             return Err(JwtError::Critical);
         }
         self.check_typ(header.typ.as_deref())?;
-        let validation = self.prepared.get(&header.alg).ok_or(JwtError::UnknownKey)?;
 
+        // The signed message is the first two parts with their dot.
+        let message = token
+            .get(..header_b64.len() + 1 + payload_b64.len())
+            .ok_or(JwtError::Malformed)?;
         let keys = self.keys.load();
-        let mut last = JwtError::UnknownKey;
-        for key in keys.candidates(header.kid.as_deref(), header.alg) {
-            match jsonwebtoken::decode::<Claims>(token, key.decoding_key(), validation) {
-                Ok(data) => {
-                    self.check_claims(&data.claims)?;
-                    let revocation_id = match &data.claims.jti {
-                        Some(jti) => format!("jti:{jti}"),
-                        None => format!("sha256:{}", hex(&sha256(token.as_bytes()))),
-                    };
-                    return Ok(VerifiedToken {
-                        header: data.header,
-                        claims: data.claims,
-                        revocation_id,
-                    });
-                }
-                Err(e) => {
-                    last = map_error(e.kind());
-                    // Only a bad signature is worth trying the next key.
-                    if last != JwtError::BadSignature {
-                        return Err(last);
-                    }
+        let mut any_key = false;
+        let mut verified = false;
+        for key in keys.candidates(header.kid.as_deref(), alg) {
+            any_key = true;
+            if matches!(
+                jsonwebtoken::crypto::verify(
+                    signature,
+                    message.as_bytes(),
+                    key.decoding_key(),
+                    alg
+                ),
+                Ok(true)
+            ) {
+                verified = true;
+                break;
+            }
+        }
+        if !any_key {
+            return Err(JwtError::UnknownKey);
+        }
+        if !verified {
+            return Err(JwtError::BadSignature);
+        }
+
+        // Only now is the payload trusted: parse it once.
+        let payload = b64(payload_b64).map_err(|()| JwtError::BadClaims)?;
+        let mut claims: Claims =
+            serde_json::from_slice(&payload).map_err(|_| JwtError::BadClaims)?;
+        claims.set_raw(payload);
+        self.check_times(&claims, now)?;
+        self.check_claims(&claims)?;
+        let revocation_id = match &claims.jti {
+            Some(jti) => format!("jti:{jti}"),
+            None => format!("sha256:{}", hex(&sha256(token.as_bytes()))),
+        };
+        let header = VerifiedHeader {
+            alg,
+            kid: header.kid.map(Cow::into_owned),
+            typ: header.typ.map(Cow::into_owned),
+        };
+        Ok(VerifiedToken {
+            header,
+            claims,
+            revocation_id,
+        })
+    }
+
+    fn check_times(&self, claims: &Claims, now: u64) -> Result<(), JwtError> {
+        let leeway = self.settings.leeway.as_secs();
+        if self.settings.validate_exp {
+            let exp = claims.exp.ok_or(JwtError::MissingClaim)?;
+            if exp.saturating_add(leeway) < now {
+                return Err(JwtError::Expired);
+            }
+        }
+        if self.settings.validate_nbf {
+            if let Some(nbf) = claims.nbf {
+                if nbf > now.saturating_add(leeway) {
+                    return Err(JwtError::NotYetValid);
                 }
             }
         }
-        Err(last)
+        Ok(())
     }
 
     fn check_typ(&self, typ: Option<&str>) -> Result<(), JwtError> {
@@ -242,36 +317,5 @@ impl JwtVerifier {
             return Err(JwtError::MissingClaim);
         }
         Ok(())
-    }
-}
-
-fn jwt_validation(alg: Algorithm, s: &JwtValidation) -> Validation {
-    let mut v = Validation::new(alg);
-    v.leeway = s.leeway.as_secs();
-    v.validate_exp = s.validate_exp;
-    v.validate_nbf = s.validate_nbf;
-    // `iss` and `aud` are checked by bouncer (several audiences, Logto's
-    // organization audience); jsonwebtoken checks signature, exp and nbf.
-    v.validate_aud = false;
-    let required: &[&str] = if s.validate_exp { &["exp"] } else { &[] };
-    v.set_required_spec_claims(required);
-    v
-}
-
-fn map_error(kind: &ErrorKind) -> JwtError {
-    match kind {
-        ErrorKind::ExpiredSignature => JwtError::Expired,
-        ErrorKind::ImmatureSignature => JwtError::NotYetValid,
-        ErrorKind::InvalidSignature => JwtError::BadSignature,
-        ErrorKind::InvalidIssuer => JwtError::WrongIssuer,
-        ErrorKind::InvalidAudience => JwtError::WrongAudience,
-        ErrorKind::MissingRequiredClaim(_) => JwtError::MissingClaim,
-        ErrorKind::InvalidAlgorithm
-        | ErrorKind::InvalidAlgorithmName
-        | ErrorKind::MissingAlgorithm => JwtError::UnknownKey,
-        ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
-            JwtError::BadClaims
-        }
-        _ => JwtError::Malformed,
     }
 }

@@ -354,3 +354,31 @@ async fn jwks_errors_are_reported() {
         "oct without alg and encryption keys are skipped"
     );
 }
+
+#[tokio::test]
+async fn the_token_cache_never_outlives_revocation_or_a_key_change() {
+    let store = Arc::new(MemoryRevocationStore::new());
+    let auth = JwtAuthenticator::new("api", keys(), validation())
+        .revocation(store.clone())
+        .token_cache(100);
+    let g = gate_with(auth.clone());
+    let mut c = claims("alice");
+    c["jti"] = json!("cached-1");
+    let t = sign_with(Algorithm::HS256, Some("hs-HS256"), None, &c);
+    assert_eq!(code(&bearer(&g, &t).await), "allow");
+    assert_eq!(code(&bearer(&g, &t).await), "allow", "a cache hit");
+    bouncer_authn::jwt::revoke(store.as_ref(), &auth.identify(&t).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&bearer(&g, &t).await),
+        "token_revoked",
+        "revocation applies to cached tokens"
+    );
+
+    // Replacing the key set drops what the old keys verified.
+    let t2 = sign_with(Algorithm::HS256, Some("hs-HS256"), None, &claims("bob"));
+    assert_eq!(code(&bearer(&g, &t2).await), "allow");
+    auth.verifier().replace_keys(KeySet::new());
+    assert_eq!(code(&bearer(&g, &t2).await), "invalid_token");
+}

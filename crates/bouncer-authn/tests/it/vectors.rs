@@ -87,7 +87,7 @@ fn rfc7515_a1_is_expired_by_default_and_verifies_without_exp_check() {
     assert_eq!(ok.claims.exp, Some(1_300_819_380));
     assert_eq!(
         ok.claims.get("http://example.com/is_root"),
-        Some(&Value::Bool(true))
+        Some(Value::Bool(true))
     );
 }
 
