@@ -1,0 +1,89 @@
+//! A decision against a compiled snapshot allocates nothing on the heap.
+//! One test in its own binary: the allocator counts every thread.
+#![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
+
+use std::alloc::System;
+
+use bouncer_authz::{Query, SnapshotBuilder};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+#[test]
+fn decisions_do_not_allocate() {
+    let mut b = SnapshotBuilder::new()
+        .role("viewer", &[], &["documents:read"])
+        .role(
+            "editor",
+            &["viewer"],
+            &["documents:write", "documents:delete"],
+        )
+        .global_role("admin", &[], &["admin:access"])
+        .principal("erin", bouncer_core::AccountState::Active, &["admin"]);
+    for org in 0..50 {
+        for user in 0..20 {
+            b = b.member(
+                &format!("org{org}"),
+                &format!("user{user}"),
+                &[if user % 2 == 0 { "editor" } else { "viewer" }],
+            );
+        }
+    }
+    let snapshot = b.build().unwrap();
+    let scopes = vec!["documents:read".to_owned()];
+    let queries = [
+        Query {
+            subject: "user4",
+            organization: Some("org7"),
+            permission: Some("documents:delete"),
+            ..Query::default()
+        },
+        Query {
+            subject: "user5",
+            organization: Some("org7"),
+            permission: Some("documents:delete"),
+            ..Query::default()
+        },
+        Query {
+            subject: "nobody",
+            organization: Some("org7"),
+            permission: Some("documents:read"),
+            ..Query::default()
+        },
+        Query {
+            subject: "user4",
+            organization: Some("org7"),
+            bound_organization: Some("org8"),
+            permission: Some("documents:read"),
+            ..Query::default()
+        },
+        Query {
+            subject: "erin",
+            permission: Some("admin:access"),
+            elevated: true,
+            ..Query::default()
+        },
+        Query {
+            subject: "user4",
+            organization: Some("org7"),
+            permission: Some("documents:read"),
+            scopes: Some(&scopes),
+            ..Query::default()
+        },
+    ];
+    let mut allowed = 0;
+    let region = Region::new(GLOBAL);
+    for _ in 0..1000 {
+        for q in &queries {
+            if let Ok(grant) = snapshot.authorize(q) {
+                allowed += 1;
+                let _ = grant.has_role("editor");
+            }
+        }
+    }
+    let stats = region.change();
+    assert_eq!(allowed, 3000, "three of the six queries are allowed");
+    assert_eq!(stats.allocations, 0, "{stats:?}");
+    assert_eq!(stats.reallocations, 0, "{stats:?}");
+}
