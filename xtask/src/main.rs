@@ -5,6 +5,7 @@
 //! | `test` | the test suite (the README's test command; starts what tests need) |
 //! | `lint` | `cargo fmt --check`, clippy with `-D warnings`, docs with `-D warnings`, each feature alone |
 //! | `ci` | `lint` then `test` |
+//! | `bench` | criterion benchmarks against casbin, cedar-policy and jsonwebtoken, a compile-memory probe and a wrk load test; writes `benches/RESULTS.md` |
 //! | `token <sub> [options]` | mints a demo token for the quickstart |
 //! | `hash-password <password>` | an argon2id PHC string for a policy file |
 //! | `api-key <key>` | the prefix and SHA-256 digest of an API key |
@@ -45,6 +46,7 @@ fn run(args: &[String]) -> Result<()> {
             test(rest)
         }
         "token" => token(rest),
+        "bench" => bench(),
         "hash-password" => {
             let pw = rest
                 .first()
@@ -80,7 +82,7 @@ fn run(args: &[String]) -> Result<()> {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <test | lint | ci | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
+    "usage: cargo xtask <test | lint | ci | bench | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
      [--mfa] [--acr ACR] [--amr a,b] [--auth-age SECS] [--exp SECS] [--jti ID|--no-jti] \
      [--alg HS256|RS256|ES256|EdDSA] [--kid KID] [--typ TYP] [--iss ISS] [--aud AUD] [--secret S] \
      | hash-password <pw> | api-key <key> | totp [secret]>"
@@ -334,4 +336,310 @@ fn token(args: &[String]) -> Result<()> {
     header.kid = kid.or(default_kid.map(str::to_owned));
     say(&jsonwebtoken::encode(&header, &claims, &key)?);
     Ok(())
+}
+
+/// Runs every benchmark and writes `benches/RESULTS.md`.
+fn bench() -> Result<()> {
+    let manifest = root().join("benches/Cargo.toml");
+    let manifest = manifest
+        .to_str()
+        .ok_or_else(|| anyhow!("non-UTF-8 path"))?
+        .to_owned();
+    let quick = ["--", "--warm-up-time", "1", "--measurement-time", "3"];
+    for b in ["jwt", "authz"] {
+        let mut args = vec!["bench", "--manifest-path", &manifest, "--bench", b];
+        args.extend(quick);
+        cargo(&args)?;
+    }
+    cargo(&["build", "--release", "--manifest-path", &manifest, "--bins"])?;
+    let bin = root().join("benches/target/release");
+    let mut memory = Vec::new();
+    for (m, from) in [
+        ("10000", "data"),
+        ("100000", "data"),
+        ("1000000", "data"),
+        ("100000", "file"),
+    ] {
+        let out = Command::new(bin.join("compile_mem"))
+            .args([m, from])
+            .output()
+            .context("compile_mem")?;
+        memory.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    }
+    let load = load_test(&bin)?;
+    let report = report(&memory, &load)?;
+    std::fs::write(root().join("benches/RESULTS.md"), &report)?;
+    say(&report);
+    Ok(())
+}
+
+fn ensure_wrk() -> Result<()> {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    for args in [&["update", "-qq"][..], &["install", "-y", "-qq", "wrk"][..]] {
+        let ok = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            bail!("wrk is needed for the load test: install it (apt-get install wrk)");
+        }
+    }
+    Ok(())
+}
+
+/// Process CPU time in clock ticks (utime + stime).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    get(11) + get(12)
+}
+
+struct LoadRun {
+    name: &'static str,
+    rps: f64,
+    p99: String,
+    cpu_us: f64,
+    non_2xx: u64,
+}
+
+fn load_test(bin: &Path) -> Result<Vec<LoadRun>> {
+    use std::io::BufRead as _;
+    ensure_wrk()?;
+    let mut server = Command::new(bin.join("load_server"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("load_server")?;
+    let mut line = String::new();
+    if let Some(out) = server.stdout.take() {
+        std::io::BufReader::new(out).read_line(&mut line)?;
+    }
+    let field = |k: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(k))
+            .map(str::to_owned)
+    };
+    let (plain, guarded, token) = match (field("plain="), field("bouncer="), field("token=")) {
+        (Some(p), Some(b), Some(t)) => (p, b, t),
+        _ => {
+            let _ = server.kill();
+            bail!("load_server said: {line}");
+        }
+    };
+    let mut runs = Vec::new();
+    for (name, addr) in [("plain axum", plain), ("bouncer pipeline", guarded)] {
+        let url = format!("http://{addr}/orgs/acme/documents/roadmap");
+        let before = cpu_ticks(server.id());
+        let out = Command::new("wrk")
+            .args([
+                "-t1",
+                "-c32",
+                "-d10s",
+                "--latency",
+                "-H",
+                &format!("Authorization: Bearer {token}"),
+                &url,
+            ])
+            .output()
+            .context("wrk")?;
+        let ticks = cpu_ticks(server.id()) - before;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let rps = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        let requests = text
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .split_once(" requests in ")
+                    .map(|(n, _)| n.to_owned())
+            })
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        let p99 = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("99%").map(|v| v.trim().to_owned()))
+            .unwrap_or_default();
+        let non_2xx = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        // Clock ticks are 10 ms.
+        let cpu_us = ticks as f64 * 10_000.0 / requests.max(1.0);
+        runs.push(LoadRun {
+            name,
+            rps,
+            p99,
+            cpu_us,
+            non_2xx,
+        });
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    Ok(runs)
+}
+
+/// The median of a criterion benchmark, in nanoseconds.
+fn median_ns(id: &str) -> Option<f64> {
+    let path = root()
+        .join("benches/target/criterion")
+        .join(id)
+        .join("new/estimates.json");
+    let v: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    v.get("median")?.get("point_estimate")?.as_f64()
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+fn report(memory: &[String], load: &[LoadRun]) -> Result<String> {
+    use std::fmt::Write as _;
+    let m = |id: &str| median_ns(id).unwrap_or(f64::NAN);
+    let mut r = String::new();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    writeln!(r, "# bouncer benchmarks\n\nMeasured by `cargo xtask bench` on {cores} cores ({cpu}); medians from criterion, ratios within this one run.\n")?;
+    writeln!(
+        r,
+        "| measurement | bouncer | peer | ratio | goal | met |\n|---|---|---|---|---|---|"
+    )?;
+    let mut row = |what: &str, ours: f64, theirs: f64, peer: &str, goal: &str, met: bool| {
+        let _ = writeln!(
+            r,
+            "| {what} | {} | {peer} {} | {:.3}× | {goal} | {} |",
+            fmt_ns(ours),
+            fmt_ns(theirs),
+            ours / theirs,
+            if met { "yes" } else { "no" }
+        );
+    };
+    for (size, goal) in [("tiny", 1.0 / 20.0), ("scaled", 1.0 / 10_000.0)] {
+        let b = m(&format!("authz_{size}/bouncer"));
+        for peer in ["casbin", "cedar"] {
+            let p = m(&format!("authz_{size}/{peer}"));
+            let target = if size == "tiny" {
+                "≥ 20× faster"
+            } else {
+                "≥ 10,000× faster"
+            };
+            row(
+                &format!("authz decision, {size} policy"),
+                b,
+                p,
+                peer,
+                target,
+                b / p <= goal,
+            );
+        }
+    }
+    let (f10, f1m) = (m("authz_flat/bouncer/10"), m("authz_flat/bouncer/1000000"));
+    row(
+        "authz decision, 1,000,000 vs 10 memberships",
+        f1m,
+        f10,
+        "bouncer@10",
+        "≤ 1.5×",
+        f1m / f10 <= 1.5,
+    );
+    let jwt = m("jwt_hs256/jsonwebtoken_decode");
+    let auth = m("jwt_hs256/bouncer_authenticate");
+    row(
+        "HS256 bearer authentication (parse, verify, validate, map, revocation)",
+        auth,
+        jwt,
+        "jsonwebtoken decode",
+        "≤ 0.7×",
+        auth / jwt <= 0.7,
+    );
+    let verify = m("jwt_hs256/bouncer_verify");
+    row(
+        "HS256 verify + validate only",
+        verify,
+        jwt,
+        "jsonwebtoken decode",
+        "(for reference)",
+        true,
+    );
+    for alg in ["rs256", "es256"] {
+        let b = m(&format!("jwt_{alg}/bouncer_verify"));
+        let raw = m(&format!("jwt_{alg}/aws_lc_rs_raw_verify"));
+        row(
+            &format!("{} verify", alg.to_uppercase()),
+            b,
+            raw,
+            "raw aws-lc-rs",
+            "≤ 1.2×",
+            b / raw <= 1.2,
+        );
+    }
+    let cached = m("jwt_hs256/bouncer_authenticate_cached");
+    writeln!(
+        r,
+        "| HS256 repeat token (token cache) | {} | | | ≤ 0.3 µs | {} |",
+        fmt_ns(cached),
+        if cached <= 300.0 { "yes" } else { "no" }
+    )?;
+    writeln!(r, "\n## Policy compile (1,000 organizations × 10 roles × 20 permissions)\n\n| memberships | from | time | peak RSS |\n|---|---|---|---|")?;
+    for line in memory {
+        let f = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(k))
+                .unwrap_or("?")
+                .to_owned()
+        };
+        writeln!(
+            r,
+            "| {} | {} | {} ms | {} MiB |",
+            f("memberships="),
+            f("from="),
+            f("ms="),
+            f("peak_mib=")
+        )?;
+    }
+    writeln!(r, "\nGoals: ≤ 100 ms from data and ≤ 0.5 s from the file for 100,000 memberships, ≤ 64 MiB peak.")?;
+    writeln!(r, "\n## Load (wrk, 1 thread, 32 connections, 10 s, loopback; server and load generator share the machine)\n\n| server | requests/s | p99 | server CPU per request | non-2xx |\n|---|---|---|---|---|")?;
+    for run in load {
+        writeln!(
+            r,
+            "| {} | {:.0} | {} | {:.1} µs | {} |",
+            run.name, run.rps, run.p99, run.cpu_us, run.non_2xx
+        )?;
+    }
+    if let [plain, guarded] = load {
+        let share = guarded.rps / plain.rps;
+        writeln!(
+            r,
+            "\nThe full pipeline keeps {:.0} % of plain axum's throughput (goal ≥ 80 %: {}).",
+            share * 100.0,
+            if share >= 0.8 { "met" } else { "not met" }
+        )?;
+    }
+    Ok(r)
 }

@@ -191,9 +191,12 @@ struct PrincipalDoc {
     permissions: Vec<Spanned<String>>,
 }
 
-fn spanned(v: &[Spanned<String>]) -> Vec<(String, Option<Span>)> {
-    v.iter()
-        .map(|s| (s.get_ref().clone(), Some(s.span())))
+fn spanned(v: Vec<Spanned<String>>) -> Vec<(String, Option<Span>)> {
+    v.into_iter()
+        .map(|s| {
+            let span = s.span();
+            (s.into_inner(), Some(span))
+        })
         .collect()
 }
 
@@ -227,48 +230,67 @@ pub fn compile_file(path: &std::path::Path) -> Result<CompiledPolicy, PolicyErro
     compile_str(&file, &text)
 }
 
+/// Moves the document into the builder piece by piece, so the parsed tree
+/// is freed while the snapshot is built (large policies peak lower).
 fn compile_doc(doc: Document) -> Result<CompiledPolicy, Located> {
+    let Document {
+        permissions,
+        roles,
+        global_roles,
+        organizations,
+        principals,
+        guards,
+        _credentials,
+    } = doc;
+    let guards = match &guards {
+        Some(g) => g.compile()?,
+        None => GuardConfig::default(),
+    };
     let mut b = SnapshotBuilder::new();
-    if let Some(perms) = &doc.permissions {
+    if let Some(perms) = permissions {
         b.declared = Some(spanned(perms));
     }
-    for (name, role) in &doc.roles {
+    for (name, role) in roles {
+        let span = name.span();
         b.push_role(
             false,
             name.get_ref(),
-            Some(name.span()),
-            spanned(&role.inherits),
-            spanned(&role.permissions),
+            Some(span),
+            spanned(role.inherits),
+            spanned(role.permissions),
         );
     }
-    for (name, role) in &doc.global_roles {
+    for (name, role) in global_roles {
+        let span = name.span();
         b.push_role(
             true,
             name.get_ref(),
-            Some(name.span()),
-            spanned(&role.inherits),
-            spanned(&role.permissions),
+            Some(span),
+            spanned(role.inherits),
+            spanned(role.permissions),
         );
     }
-    for (org, o) in &doc.organizations {
-        b.organizations.push(org.get_ref().clone());
-        for (member, roles) in &o.members {
+    for (org, o) in organizations {
+        let org = org.into_inner();
+        b.organizations.push(org.clone());
+        for (member, roles) in o.members {
+            let span = member.span();
             b.members.push(MemberDef {
-                organization: org.get_ref().clone(),
-                principal: member.get_ref().clone(),
+                organization: org.clone(),
+                principal: member.into_inner(),
                 roles: spanned(roles),
-                span: Some(member.span()),
+                span: Some(span),
             });
         }
-        for (principal, perms) in &o.grants {
+        for (principal, perms) in o.grants {
             b.grants.push(GrantDef {
-                organization: Some(org.get_ref().clone()),
-                principal: principal.get_ref().clone(),
+                organization: Some(org.clone()),
+                principal: principal.into_inner(),
                 permissions: spanned(perms),
             });
         }
     }
-    for (name, p) in &doc.principals {
+    for (name, p) in principals {
         let state = match &p.state {
             None => AccountState::Active,
             Some(s) => parse_state(s.get_ref()).ok_or_else(|| {
@@ -278,24 +300,21 @@ fn compile_doc(doc: Document) -> Result<CompiledPolicy, Located> {
                 )
             })?,
         };
-        b.principals.push(PrincipalDef {
-            name: name.get_ref().clone(),
-            state,
-            global_roles: spanned(&p.global_roles),
-        });
+        let name = name.into_inner();
         if !p.permissions.is_empty() {
             b.grants.push(GrantDef {
                 organization: None,
-                principal: name.get_ref().clone(),
-                permissions: spanned(&p.permissions),
+                principal: name.clone(),
+                permissions: spanned(p.permissions),
             });
         }
+        b.principals.push(PrincipalDef {
+            name,
+            state,
+            global_roles: spanned(p.global_roles),
+        });
     }
     let snapshot = b.build_located()?;
-    let guards = match &doc.guards {
-        Some(g) => g.compile()?,
-        None => GuardConfig::default(),
-    };
     Ok(CompiledPolicy { snapshot, guards })
 }
 

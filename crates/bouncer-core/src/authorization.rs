@@ -136,6 +136,12 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Whether `s` is a `token68` (`1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+/// "+" / "/" ) *"="`), the syntax of Basic and Bearer credentials.
+pub fn is_token68(s: &str) -> bool {
+    crate::syntax::is_token68(s)
+}
+
 /// The scheme name of the first `Authorization` field, without parsing the
 /// rest: enough to decide which authenticator the credentials are for.
 /// `None` when absent or not even a token.

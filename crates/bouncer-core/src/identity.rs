@@ -159,8 +159,16 @@ impl fmt::Debug for CredentialInfo {
 
 /// What an authenticator established about the caller. Built by
 /// authenticators; the gate wraps it in [`Authenticated`].
+///
+/// Cheap to clone: the data is shared, and copied only when a clone is
+/// changed.
 #[derive(Debug, Clone)]
 pub struct Identity {
+    inner: Arc<IdentityData>,
+}
+
+#[derive(Debug, Clone)]
+struct IdentityData {
     subject: String,
     kind: PrincipalKind,
     scheme: SchemeName,
@@ -186,23 +194,25 @@ impl Identity {
 
     fn new(subject: impl Into<String>, kind: PrincipalKind, scheme: SchemeName) -> Self {
         Self {
-            subject: subject.into(),
-            kind,
-            scheme,
-            organization: None,
-            scopes: None,
-            roles: Vec::new(),
-            permissions: Vec::new(),
-            auth: AuthContext::default(),
-            credential: CredentialInfo::default(),
-            extensions: http::Extensions::new(),
+            inner: Arc::new(IdentityData {
+                subject: subject.into(),
+                kind,
+                scheme,
+                organization: None,
+                scopes: None,
+                roles: Vec::new(),
+                permissions: Vec::new(),
+                auth: AuthContext::default(),
+                credential: CredentialInfo::default(),
+                extensions: http::Extensions::new(),
+            }),
         }
     }
 
     /// Binds the credential to one organization (a token's
     /// `organization_id`, or Logto's organization audience).
     pub fn with_organization(mut self, org: impl Into<String>) -> Self {
-        self.organization = Some(org.into());
+        Arc::make_mut(&mut self.inner).organization = Some(org.into());
         self
     }
 
@@ -213,7 +223,7 @@ impl Identity {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        Arc::make_mut(&mut self.inner).scopes = Some(scopes.into_iter().map(Into::into).collect());
         self
     }
 
@@ -223,7 +233,7 @@ impl Identity {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.roles = roles.into_iter().map(Into::into).collect();
+        Arc::make_mut(&mut self.inner).roles = roles.into_iter().map(Into::into).collect();
         self
     }
 
@@ -233,86 +243,88 @@ impl Identity {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.permissions = permissions.into_iter().map(Into::into).collect();
+        Arc::make_mut(&mut self.inner).permissions =
+            permissions.into_iter().map(Into::into).collect();
         self
     }
 
     /// The authentication context.
     pub fn with_auth_context(mut self, auth: AuthContext) -> Self {
-        self.auth = auth;
+        Arc::make_mut(&mut self.inner).auth = auth;
         self
     }
 
     /// The credential's id and expiry.
     pub fn with_credential(mut self, credential: CredentialInfo) -> Self {
-        self.credential = credential;
+        Arc::make_mut(&mut self.inner).credential = credential;
         self
     }
 
     pub(crate) fn set_scheme(&mut self, scheme: SchemeName) {
-        self.scheme = scheme;
+        Arc::make_mut(&mut self.inner).scheme = scheme;
     }
 
     /// Attaches typed data for handlers (custom claims, tenant records).
     pub fn insert_extension<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.extensions.insert(value);
+        Arc::make_mut(&mut self.inner).extensions.insert(value);
     }
 
     /// The subject (`sub`, user name, service id).
     pub fn subject(&self) -> &str {
-        &self.subject
+        &self.inner.subject
     }
 
     /// User or service.
     pub fn kind(&self) -> PrincipalKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The scheme that authenticated the caller.
     pub fn scheme(&self) -> &SchemeName {
-        &self.scheme
+        &self.inner.scheme
     }
 
     /// The organization the credential is bound to, if any.
     pub fn organization(&self) -> Option<&str> {
-        self.organization.as_deref()
+        self.inner.organization.as_deref()
     }
 
     /// The token scopes, or `None` when the identity is not scope-limited.
     pub fn scopes(&self) -> Option<&[String]> {
-        self.scopes.as_deref()
+        self.inner.scopes.as_deref()
     }
 
     /// Whether the scopes allow `scope` (always true when not scope-limited).
     pub fn scope_allows(&self, scope: &str) -> bool {
-        self.scopes
+        self.inner
+            .scopes
             .as_ref()
             .is_none_or(|s| s.iter().any(|x| x == scope))
     }
 
     /// Roles asserted by the credential.
     pub fn roles(&self) -> &[String] {
-        &self.roles
+        &self.inner.roles
     }
 
     /// Permissions asserted by the credential.
     pub fn permissions(&self) -> &[String] {
-        &self.permissions
+        &self.inner.permissions
     }
 
     /// The authentication context.
     pub fn auth_context(&self) -> &AuthContext {
-        &self.auth
+        &self.inner.auth
     }
 
     /// The credential's metadata.
     pub fn credential(&self) -> &CredentialInfo {
-        &self.credential
+        &self.inner.credential
     }
 
     /// Typed data attached by the authenticator.
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.extensions.get::<T>()
+        self.inner.extensions.get::<T>()
     }
 }
 

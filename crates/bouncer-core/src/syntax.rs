@@ -4,16 +4,43 @@
 //! The parser works on bytes and never indexes out of bounds; every failure
 //! is a [`SyntaxError`].
 
+const TCHAR: u8 = 1;
+const TOKEN68: u8 = 2;
+
+/// Character classes, one table lookup per byte (tokens are checked on
+/// every request: a bearer token is hundreds of bytes). Built at compile
+/// time, where an out-of-range index is a build error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        if matches!(c,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' |
+            b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+        {
+            t[b] |= TCHAR;
+        }
+        if matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+        {
+            t[b] |= TOKEN68;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// A byte allowed in a `token` (RFC 9110 §5.6.2).
+#[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
 pub(crate) const fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' |
-        b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+    CLASSES[b as usize] & TCHAR != 0
 }
 
 /// A byte allowed in the body of a `token68` (before the `=` padding).
+#[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
 pub(crate) const fn is_token68_char(b: u8) -> bool {
-    matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+    CLASSES[b as usize] & TOKEN68 != 0
 }
 
 /// Whether `s` is a non-empty `token`.

@@ -25,13 +25,44 @@ use serde_json::{Map, Value};
 pub const LOGTO_ORGANIZATION_AUDIENCE: &str = "urn:logto:organization:";
 
 /// `aud`: one string or an array.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
     /// A single audience.
     One(String),
     /// Several audiences.
     Many(Vec<String>),
+}
+
+// Hand-written instead of `#[serde(untagged)]`: untagged enums buffer the
+// value before trying each variant, which costs more than the rest of the
+// claims together.
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Audience;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Audience, E> {
+                Ok(Audience::One(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Audience, E> {
+                Ok(Audience::One(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience, A::Error> {
+                let mut all = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    all.push(s);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Audience {
@@ -190,31 +221,38 @@ pub(crate) fn epoch(secs: u64) -> Option<SystemTime> {
 
 /// The default mapping. `None` when the token has no `sub`.
 pub fn default_identity(claims: &Claims, credential_id: String) -> Option<Identity> {
-    let sub = claims.sub.as_deref().filter(|s| !s.is_empty())?;
-    let service = claims.client_id.as_deref() == Some(sub);
+    into_identity(claims.clone(), credential_id)
+}
+
+/// The default mapping, moving the claims' strings instead of copying them.
+pub fn into_identity(mut claims: Claims, credential_id: String) -> Option<Identity> {
+    let organization = claims.organization().map(str::to_owned);
+    let scopes = claims.scopes();
+    let sub = claims.sub.take().filter(|s| !s.is_empty())?;
+    let service = claims.client_id.as_deref() == Some(sub.as_str());
     let mut identity = if service {
         Identity::service(sub, SchemeName::BEARER)
     } else {
         Identity::user(sub, SchemeName::BEARER)
     };
-    if let Some(org) = claims.organization() {
+    if let Some(org) = organization {
         identity = identity.with_organization(org);
     }
-    if let Some(scopes) = claims.scopes() {
+    if let Some(scopes) = scopes {
         identity = identity.with_scopes(scopes);
     }
-    if let Some(ra) = &claims.realm_access {
-        identity = identity.with_roles(ra.roles.iter().cloned());
+    if let Some(ra) = claims.realm_access.take() {
+        identity = identity.with_roles(ra.roles);
     }
-    if let Some(p) = &claims.permissions {
-        identity = identity.with_permissions(p.iter().cloned());
+    if let Some(p) = claims.permissions.take() {
+        identity = identity.with_permissions(p);
     }
     let mut ctx = AuthContext::new();
-    if let Some(acr) = &claims.acr {
-        ctx = ctx.with_acr(acr.clone());
+    if let Some(acr) = claims.acr.take() {
+        ctx = ctx.with_acr(acr);
     }
-    if let Some(amr) = &claims.amr {
-        ctx = ctx.with_amr(amr.iter().cloned());
+    if let Some(amr) = claims.amr.take() {
+        ctx = ctx.with_amr(amr);
     }
     if let Some(t) = claims.auth_time.and_then(epoch) {
         ctx = ctx.with_auth_time(t);

@@ -69,6 +69,14 @@ pub struct VerifyKey {
     kid: Option<String>,
     alg: Algorithm,
     key: DecodingKey,
+    /// Unique per key material, never reused: names the key's prepared
+    /// verifier.
+    id: u64,
+}
+
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl fmt::Debug for VerifyKey {
@@ -107,6 +115,7 @@ impl VerifyKey {
             kid: None,
             alg,
             key: DecodingKey::from_secret(secret),
+            id: next_id(),
         })
     }
 
@@ -121,6 +130,7 @@ impl VerifyKey {
             kid: None,
             alg,
             key,
+            id: next_id(),
         })
     }
 
@@ -135,6 +145,7 @@ impl VerifyKey {
             kid: None,
             alg,
             key,
+            id: next_id(),
         })
     }
 
@@ -147,6 +158,7 @@ impl VerifyKey {
             kid: None,
             alg,
             key,
+            id: next_id(),
         })
     }
 
@@ -235,6 +247,7 @@ impl VerifyKey {
             kid: jwk.common.key_id.clone(),
             alg,
             key,
+            id: next_id(),
         }))
     }
 
@@ -256,6 +269,10 @@ impl VerifyKey {
 
     pub(crate) fn decoding_key(&self) -> &DecodingKey {
         &self.key
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 }
 

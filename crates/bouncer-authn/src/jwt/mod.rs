@@ -55,7 +55,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use bouncer_core::authorization::{scheme_of, Credentials};
+use bouncer_core::authorization::scheme_of;
 use bouncer_core::challenge::BearerError;
 use bouncer_core::{
     Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
@@ -63,7 +63,8 @@ use bouncer_core::{
 };
 
 pub use claims::{
-    default_identity, Audience, Claims, ClaimsMapper, RealmAccess, LOGTO_ORGANIZATION_AUDIENCE,
+    default_identity, into_identity, Audience, Claims, ClaimsMapper, RealmAccess,
+    LOGTO_ORGANIZATION_AUDIENCE,
 };
 #[cfg(feature = "jwks")]
 pub use jwks::{discover, JwksConfig, JwksError, JwksSource, ProviderMetadata, UnknownKid};
@@ -189,11 +190,14 @@ impl JwtAuthenticator {
             };
             Rejection::new(reason).with_description(e.description())
         })?;
-        let identity = default_identity(&verified.claims, verified.revocation_id)
-            .ok_or_else(|| Rejection::new(AuthnReason::InvalidToken))?;
+        let invalid = || Rejection::new(AuthnReason::InvalidToken);
         match &self.mapper {
-            Some(m) => m.map(&verified.claims, identity),
-            None => Ok(identity),
+            Some(m) => {
+                let identity = default_identity(&verified.claims, verified.revocation_id)
+                    .ok_or_else(invalid)?;
+                m.map(&verified.claims, identity)
+            }
+            None => into_identity(verified.claims, verified.revocation_id).ok_or_else(invalid),
         }
     }
 }
@@ -252,20 +256,48 @@ impl JwtAuthenticator {
     }
 }
 
-/// The bearer token of a request: `Ok(None)` without a Bearer
-/// `Authorization`, `malformed_credentials` for anything that is not
-/// `Bearer <b64token>` in exactly one field.
-pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<String>, AuthnReason> {
-    if !scheme_of(headers).is_some_and(|s| s.eq_ignore_ascii_case(SCHEME)) {
+/// The text after `Bearer ` of the only `Authorization` field, unchecked.
+fn quick_bearer(headers: &http::HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    let value = values.next()?.to_str().ok()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let (scheme, rest) = value.split_at_checked(SCHEME.len())?;
+    (scheme.eq_ignore_ascii_case(SCHEME) && rest.starts_with(' ')).then(|| rest.trim_matches(' '))
+}
+
+/// The bearer token of a request, borrowed from the header: `Ok(None)`
+/// without a Bearer `Authorization`, `malformed_credentials` for anything
+/// that is not `Bearer <b64token>` in exactly one field.
+pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReason> {
+    let Some(scheme) = scheme_of(headers) else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case(SCHEME) {
         return Ok(None);
     }
-    let creds = Credentials::from_headers(headers)
-        .map_err(|_| AuthnReason::MalformedCredentials)?
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    let value = values
+        .next()
+        .and_then(|v| v.to_str().ok())
         .ok_or(AuthnReason::MalformedCredentials)?;
-    creds
-        .token68()
-        .map(|t| Some(t.to_owned()))
-        .ok_or(AuthnReason::MalformedCredentials)
+    if values.next().is_some() || value.len() > bouncer_core::authorization::MAX_AUTHORIZATION_LEN {
+        return Err(AuthnReason::MalformedCredentials);
+    }
+    let rest = value
+        .trim_matches([' ', '\t'])
+        .get(SCHEME.len()..)
+        .unwrap_or_default();
+    // `1*SP` between scheme and token, then the token68 and nothing else.
+    if !rest.starts_with(' ') {
+        return Err(AuthnReason::MalformedCredentials);
+    }
+    let token = rest.trim_start_matches(' ');
+    if !bouncer_core::authorization::is_token68(token) {
+        return Err(AuthnReason::MalformedCredentials);
+    }
+    Ok(Some(token))
 }
 
 #[async_trait]
@@ -282,10 +314,21 @@ impl Authenticator for JwtAuthenticator {
         &self,
         request: &RequestContext<'_>,
     ) -> Result<Option<Identity>, AuthnError> {
-        let Some(token) = bearer_token(request.headers())? else {
-            return Ok(None);
+        // A token the cache knows was valid syntax when it was verified:
+        // look it up before checking the syntax again.
+        let cached = self.cache.as_ref().and_then(|c| {
+            let raw = quick_bearer(request.headers())?;
+            c.get(raw, claims::unix_now(), self.verifier.keys_generation())
+        });
+        let identity = match cached {
+            Some(identity) => identity,
+            None => {
+                let Some(token) = bearer_token(request.headers())? else {
+                    return Ok(None);
+                };
+                self.identify_cached(token).await?
+            }
         };
-        let identity = self.identify_cached(&token).await?;
         if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
             if store.is_revoked(id).await? {
                 return Err(AuthnReason::TokenRevoked.into());

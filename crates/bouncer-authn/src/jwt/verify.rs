@@ -124,6 +124,61 @@ fn b64(part: &str) -> Result<Vec<u8>, ()> {
         .map_err(|_| ())
 }
 
+/// jsonwebtoken's verifiers, built once per key and thread instead of on
+/// every call (for RSA that saves parsing the key each time). They are not
+/// `Send`, hence one set per thread; keys are named by an id that is never
+/// reused, so a replaced key can never be verified with a stale verifier.
+mod prepared {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use jsonwebtoken::crypto::{CryptoProvider, JwtVerifier};
+    use jsonwebtoken::Algorithm;
+
+    use crate::jwt::keys::VerifyKey;
+
+    /// More keys than this in one thread's cache: start it afresh.
+    const MAX_PREPARED: usize = 256;
+
+    thread_local! {
+        static PREPARED: RefCell<HashMap<u64, Box<dyn JwtVerifier>>> = RefCell::new(HashMap::new());
+    }
+
+    fn provider() -> &'static CryptoProvider {
+        #[cfg(feature = "aws-lc-rs")]
+        let p = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+        #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+        let p = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+        p
+    }
+
+    pub(super) fn verify(
+        key: &VerifyKey,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &Vec<u8>,
+    ) -> bool {
+        PREPARED.with(|cell| {
+            let Ok(mut map) = cell.try_borrow_mut() else {
+                return false;
+            };
+            if map.len() >= MAX_PREPARED && !map.contains_key(&key.id()) {
+                map.clear();
+            }
+            let verifier = match map.entry(key.id()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    match (provider().verifier_factory)(&alg, key.decoding_key()) {
+                        Ok(v) => e.insert(v),
+                        Err(_) => return false,
+                    }
+                }
+            };
+            verifier.verify(message, signature).is_ok()
+        })
+    }
+}
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -201,6 +256,7 @@ impl JwtVerifier {
         }
         self.check_typ(header.typ.as_deref())?;
 
+        let signature = b64(signature).map_err(|()| JwtError::BadSignature)?;
         // The signed message is the first two parts with their dot.
         let message = token
             .get(..header_b64.len() + 1 + payload_b64.len())
@@ -210,15 +266,7 @@ impl JwtVerifier {
         let mut verified = false;
         for key in keys.candidates(header.kid.as_deref(), alg) {
             any_key = true;
-            if matches!(
-                jsonwebtoken::crypto::verify(
-                    signature,
-                    message.as_bytes(),
-                    key.decoding_key(),
-                    alg
-                ),
-                Ok(true)
-            ) {
+            if prepared::verify(key, alg, message.as_bytes(), &signature) {
                 verified = true;
                 break;
             }
