@@ -1448,3 +1448,233 @@ async fn two_instances_share_one_redis_and_survive_its_outage() {
     assert_eq!(status, 200, "instance a recovered");
     b.expect(g.clone(), "/me", &[(A, &fresh)], 200, "").await;
 }
+
+/// RFC 8725 and the known attack list, through the real router: every
+/// forged or malformed credential is a 401 (or a size-limit 431/400),
+/// never a 5xx, never an allow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_suite_is_always_refused() {
+    let s = start().await;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let json = |v: &Value| b64(&serde_json::to_vec(v).unwrap());
+    let good = claims("erin");
+    let body = json(&good);
+    let hmac = |key: &[u8], header: &Value, payload: &str| {
+        let h = json(header);
+        let msg = format!("{h}.{payload}");
+        let sig = jsonwebtoken::crypto::sign(
+            msg.as_bytes(),
+            &EncodingKey::from_secret(key),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{msg}.{sig}")
+    };
+    let secret = app::DEFAULT_DEMO_SECRET.as_bytes();
+    let rsa_public_pem = std::fs::read(demo_keys().join("rsa.pub.pem")).unwrap();
+    // An attacker's own key, advertised in the header.
+    let attacker = EncodingKey::from_secret(b"attacker-secret-attacker-secret-32");
+    let mut with_jwk = Header::new(Algorithm::HS256);
+    with_jwk.jku = Some("https://evil.example/jwks.json".into());
+    with_jwk.x5u = Some("https://evil.example/cert.pem".into());
+    let real = sign(Algorithm::HS256, None, None, &good);
+    let (real_head, real_rest) = real.split_once('.').unwrap();
+    let real_payload = real_rest.split_once('.').unwrap().0;
+
+    let mut attacks: Vec<(String, String)> = Vec::new();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        attacks.push((
+            format!("alg {alg}"),
+            format!("{}.{body}.", json(&json!({"alg": alg, "typ": "JWT"}))),
+        ));
+    }
+    attacks.push((
+        "HS256 keyed with the RSA public key".into(),
+        hmac(
+            &rsa_public_pem,
+            &json!({"alg": "HS256", "kid": "demo-rsa"}),
+            &body,
+        ),
+    ));
+    attacks.push((
+        "HS256 keyed with the RSA public key, no kid".into(),
+        hmac(&rsa_public_pem, &json!({"alg": "HS256"}), &body),
+    ));
+    attacks.push((
+        "kid naming another key's algorithm".into(),
+        sign(Algorithm::ES256, Some("demo-ed"), None, &good),
+    ));
+    for kid in ["../../../../etc/passwd", "' OR 1=1 --", "demo-rsa\u{0}", ""] {
+        attacks.push((
+            format!("kid {kid:?}"),
+            hmac(b"guess", &json!({"alg": "HS256", "kid": kid}), &body),
+        ));
+    }
+    attacks.push((
+        "jku/x5u to an attacker's keys".into(),
+        jsonwebtoken::encode(&with_jwk, &good, &attacker).unwrap(),
+    ));
+    attacks.push(("embedded jwk".into(), hmac(b"attacker-secret-attacker-secret-32", &json!({"alg": "HS256", "jwk": {"kty": "oct", "k": b64(b"attacker-secret-attacker-secret-32")}}), &body)));
+    attacks.push((
+        "crit with an unknown extension".into(),
+        hmac(
+            secret,
+            &json!({"alg": "HS256", "crit": ["exp2"], "exp2": 1}),
+            &body,
+        ),
+    ));
+    attacks.push((
+        "signature stripped".into(),
+        format!("{real_head}.{real_payload}."),
+    ));
+    attacks.push((
+        "signature of another token".into(),
+        format!(
+            "{real_head}.{}.{}",
+            json(&with(good.clone(), "sub", json!("admin"))),
+            real.rsplit_once('.').unwrap().1
+        ),
+    ));
+    attacks.push((
+        "duplicate claim names".into(),
+        hmac(
+            secret,
+            &json!({"alg": "HS256"}),
+            &b64(format!(
+                r#"{{"iss":"{}","aud":"{}","sub":"bob","sub":"erin","exp":{}}}"#,
+                app::ISSUER,
+                app::AUDIENCE,
+                now() + 600
+            )
+            .as_bytes()),
+        ),
+    ));
+    for (name, exp) in [
+        ("string", json!("9999999999")),
+        ("float", json!(9_999_999_999.5)),
+        ("negative", json!(-1)),
+        ("huge", json!(1e300)),
+        ("null", Value::Null),
+        ("object", json!({"t": 1})),
+    ] {
+        attacks.push((
+            format!("exp as {name}"),
+            hmac(
+                secret,
+                &json!({"alg": "HS256"}),
+                &json(&with(good.clone(), "exp", exp.clone())),
+            ),
+        ));
+        attacks.push((
+            format!("nbf as {name}"),
+            hmac(
+                secret,
+                &json!({"alg": "HS256"}),
+                &json(&with(good.clone(), "nbf", exp)),
+            ),
+        ));
+    }
+    attacks.push((
+        "nested JWT as payload".into(),
+        hmac(
+            secret,
+            &json!({"alg": "HS256", "cty": "JWT"}),
+            &b64(real.as_bytes()),
+        ),
+    ));
+    attacks.push((
+        "compressed payload".into(),
+        hmac(
+            secret,
+            &json!({"alg": "HS256", "zip": "DEF"}),
+            &b64(&[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]),
+        ),
+    ));
+    attacks.push((
+        "payload not JSON".into(),
+        hmac(secret, &json!({"alg": "HS256"}), &b64(b"\xff\xfe not json")),
+    ));
+    attacks.push((
+        "header not JSON".into(),
+        format!(
+            "{}.{body}.{}",
+            b64(b"{\"alg\":"),
+            real.rsplit_once('.').unwrap().1
+        ),
+    ));
+    attacks.push(("four segments".into(), format!("{real}.extra")));
+    attacks.push((
+        "JWS JSON serialization".into(),
+        format!(
+            r#"{{"payload":"{body}","signatures":[{{"protected":"{real_head}","signature":"x"}}]}}"#
+        ),
+    ));
+    attacks.push(("token of 64 KiB".into(), "a".repeat(64 * 1024)));
+
+    let mut outcomes = Vec::new();
+    for (name, token) in &attacks {
+        for path in ["/me", "/admin/audit"] {
+            let header = format!("Bearer {token}");
+            let r = s.get(path, &[(A, &header)]).await;
+            let status = r.status.as_u16();
+            outcomes.push(format!("{name} on {path}: {status} {}", r.code()));
+            assert!(
+                status == 401 || status == 431 || status == 400,
+                "{name} on {path} got {status} {}",
+                r.body
+            );
+        }
+    }
+    assert!(outcomes.len() >= 2 * 30, "{} cases", outcomes.len());
+
+    // Basic: huge base64, NUL bytes, invalid UTF-8.
+    let basic_raw = |bytes: &[u8]| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
+    };
+    for (name, header) in [
+        ("huge base64", basic_raw(&vec![b'a'; 20_000])),
+        ("NUL in user", basic_raw(b"ali\0ce:alice-pass")),
+        ("NUL in password", basic_raw(b"alice:alice-pass\0")),
+        ("invalid UTF-8", basic_raw(b"alice:\xff\xfe")),
+        ("empty", "Basic ".into()),
+        ("no colon", basic_raw(b"alice")),
+        ("only colon", basic_raw(b":")),
+    ] {
+        let r = s.get("/me", &[(A, &header)]).await;
+        let status = r.status.as_u16();
+        assert!(
+            status == 401 || status == 431 || status == 400,
+            "Basic {name}: {status} {}",
+            r.body
+        );
+    }
+    // API keys: huge, non-ASCII, near misses, two of them.
+    let huge = "k".repeat(10_000);
+    for key in [
+        "",
+        "demo-reporter-ke",
+        "demo-reporter-keyy",
+        "DEMO-REPORTER-KEY",
+        huge.as_str(),
+        "demo-reporter-key;x",
+    ] {
+        let r = s
+            .send(Method::GET, "/me", &[("x-api-key", key)], None)
+            .await;
+        assert_ne!(r.status, 200, "API key {key:?}");
+        assert!(r.status.as_u16() < 500, "API key {key:?}: {}", r.status);
+    }
+    let r = s
+        .get(
+            "/me",
+            &[
+                ("x-api-key", "demo-reporter-key"),
+                ("x-api-key", "demo-reporter-key"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+}

@@ -76,6 +76,13 @@ impl Audience {
     }
 }
 
+/// A time claim that is present must be a non-negative integer: `null`,
+/// strings, floats and negative numbers make the token invalid (RFC 8725
+/// §3.11: reject what does not follow the expected syntax).
+fn numeric_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    u64::deserialize(d).map(Some)
+}
+
 /// Keycloak's `realm_access`.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct RealmAccess {
@@ -95,10 +102,13 @@ pub struct Claims {
     /// Audience(s).
     pub aud: Option<Audience>,
     /// Expiry (seconds since the epoch).
+    #[serde(default, deserialize_with = "numeric_date")]
     pub exp: Option<u64>,
     /// Not before (seconds since the epoch).
+    #[serde(default, deserialize_with = "numeric_date")]
     pub nbf: Option<u64>,
     /// Issued at (seconds since the epoch).
+    #[serde(default, deserialize_with = "numeric_date")]
     pub iat: Option<u64>,
     /// Token id.
     pub jti: Option<String>,
@@ -115,6 +125,7 @@ pub struct Claims {
     /// Authentication methods.
     pub amr: Option<Vec<String>>,
     /// Authentication time (seconds since the epoch).
+    #[serde(default, deserialize_with = "numeric_date")]
     pub auth_time: Option<u64>,
     /// Keycloak realm roles.
     pub realm_access: Option<RealmAccess>,
