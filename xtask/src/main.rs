@@ -6,6 +6,7 @@
 //! | `lint` | `cargo fmt --check`, clippy with `-D warnings`, docs with `-D warnings`, each feature alone |
 //! | `ci` | `lint` then `test` |
 //! | `bench` | criterion benchmarks against casbin, cedar-policy and jsonwebtoken, a compile-memory probe and a wrk load test; writes `benches/RESULTS.md` |
+//! | `fuzz [seconds]` | every libFuzzer target for a bounded time (default 60 s each); writes `fuzz/RESULTS.md` |
 //! | `token <sub> [options]` | mints a demo token for the quickstart |
 //! | `hash-password <password>` | an argon2id PHC string for a policy file |
 //! | `api-key <key>` | the prefix and SHA-256 digest of an API key |
@@ -47,6 +48,7 @@ fn run(args: &[String]) -> Result<()> {
         }
         "token" => token(rest),
         "bench" => bench(),
+        "fuzz" => fuzz(rest),
         "hash-password" => {
             let pw = rest
                 .first()
@@ -82,7 +84,7 @@ fn run(args: &[String]) -> Result<()> {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <test | lint | ci | bench | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
+    "usage: cargo xtask <test | lint | ci | bench | fuzz [seconds] | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
      [--mfa] [--acr ACR] [--amr a,b] [--auth-age SECS] [--exp SECS] [--jti ID|--no-jti] \
      [--alg HS256|RS256|ES256|EdDSA] [--kid KID] [--typ TYP] [--iss ISS] [--aud AUD] [--secret S] \
      | hash-password <pw> | api-key <key> | totp [secret]>"
@@ -642,4 +644,106 @@ fn report(memory: &[String], load: &[LoadRun]) -> Result<String> {
         )?;
     }
     Ok(r)
+}
+
+const FUZZ_TARGETS: [&str; 9] = [
+    "authorization",
+    "basic_decode",
+    "jwt_token",
+    "jwt_claims",
+    "challenge_roundtrip",
+    "path_normalize",
+    "forwarded",
+    "policy_file",
+    "jwks",
+];
+
+/// Runs each fuzz target for a bounded time, from its committed seeds.
+/// cargo-fuzz needs nightly flags; `RUSTC_BOOTSTRAP=1` lets the stable
+/// toolchain accept them.
+fn fuzz(args: &[String]) -> Result<()> {
+    use std::fmt::Write as _;
+    let seconds: u64 = args
+        .first()
+        .map(|s| s.parse())
+        .transpose()
+        .context("seconds")?
+        .unwrap_or(60);
+    let has_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_fuzz {
+        cargo(&["install", "cargo-fuzz", "--locked"])?;
+    }
+    let dir = root().join("fuzz");
+    let status = Command::new("cargo")
+        .args(["fuzz", "build", "-O"])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .current_dir(&dir)
+        .status()?;
+    if !status.success() {
+        bail!("building the fuzz targets failed");
+    }
+    let mut report = format!("# Fuzzing\n\n`cargo xtask fuzz {seconds}`: libFuzzer with AddressSanitizer, {seconds} s per target, from the seeds in `fuzz/seeds`.\n\n| target | executions | exec/s | coverage (edges) | features | corpus | result |\n|---|---|---|---|---|---|---|\n");
+    let mut failed = Vec::new();
+    for t in FUZZ_TARGETS {
+        let corpus = dir.join("corpus").join(t);
+        std::fs::create_dir_all(&corpus)?;
+        let out = Command::new("cargo")
+            .args(["fuzz", "run", "-O", t])
+            .arg(&corpus)
+            .arg(dir.join("seeds").join(t))
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-print_final_stats=1",
+            ])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(&dir)
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stderr).to_string();
+        let done = text
+            .lines()
+            .rfind(|l| l.starts_with('#') && l.contains("DONE"))
+            .unwrap_or("")
+            .to_owned();
+        let field = |k: &str| {
+            done.split_whitespace()
+                .skip_while(|w| *w != k)
+                .nth(1)
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let execs = done
+            .split_whitespace()
+            .next()
+            .unwrap_or("#?")
+            .trim_start_matches('#')
+            .to_owned();
+        let ok = out.status.success();
+        if !ok {
+            failed.push(t);
+        }
+        writeln!(
+            report,
+            "| {t} | {execs} | {} | {} | {} | {} | {} |",
+            field("exec/s:"),
+            field("cov:"),
+            field("ft:"),
+            field("corp:"),
+            if ok {
+                "no crash"
+            } else {
+                "CRASH (see fuzz/artifacts)"
+            }
+        )?;
+        eprintln!("xtask: fuzz {t}: {}", if ok { "ok" } else { "CRASH" });
+    }
+    std::fs::write(dir.join("RESULTS.md"), &report)?;
+    say(&report);
+    if !failed.is_empty() {
+        bail!("fuzz targets crashed: {}", failed.join(", "));
+    }
+    Ok(())
 }
