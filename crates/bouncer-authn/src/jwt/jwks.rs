@@ -168,6 +168,9 @@ fn check_url(url: &str, allow_insecure: bool) -> Result<Url, JwksError> {
 }
 
 fn client(timeout: Duration) -> reqwest::Client {
+    // TLS through aws-lc-rs, the crypto the JWT verification already uses:
+    // one crypto library to trust and to patch, not two.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
