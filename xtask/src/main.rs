@@ -236,6 +236,17 @@ fn token(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// A token id that no other demo token shares, even minted in the same
+/// second by the same process (a logout revokes by `jti`).
+fn unique_jti(sub: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{sub}-{nanos:x}-{:x}-{n}", std::process::id())
+}
+
 /// A demo token for the quickstart (see `usage`).
 fn mint(args: &[String]) -> Result<String> {
     let (sub, opts) = args.split_first().ok_or_else(|| anyhow!(usage()))?;
@@ -245,7 +256,7 @@ fn mint(args: &[String]) -> Result<String> {
         "sub": sub,
         "iat": now(),
         "exp": now() + 3600,
-        "jti": format!("{:x}-{:x}", now(), std::process::id() as u64 ^ now().rotate_left(17)),
+        "jti": unique_jti(sub),
     });
     let mut alg = Algorithm::HS256;
     let mut kid: Option<String> = None;

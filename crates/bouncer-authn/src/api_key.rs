@@ -22,7 +22,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bouncer_core::authorization::{scheme_of, Credentials};
+use bouncer_core::authorization::{has_scheme, Credentials};
 use bouncer_core::{
     Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
     PrincipalKind, RequestContext, SchemeName,
@@ -257,7 +257,7 @@ impl ApiKeyAuthenticator {
                 Ok(Some(s.trim().to_owned()))
             }
             ApiKeySource::AuthorizationScheme(scheme) => {
-                if !scheme_of(request.headers()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)) {
+                if !has_scheme(request.headers(), scheme) {
                     return Ok(None);
                 }
                 let creds = Credentials::from_headers(request.headers())
@@ -281,9 +281,7 @@ impl Authenticator for ApiKeyAuthenticator {
     fn recognizes(&self, request: &RequestContext<'_>) -> bool {
         match &self.source {
             ApiKeySource::Header(name) => request.headers().contains_key(name),
-            ApiKeySource::AuthorizationScheme(scheme) => {
-                scheme_of(request.headers()).is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-            }
+            ApiKeySource::AuthorizationScheme(scheme) => has_scheme(request.headers(), scheme),
         }
     }
 

@@ -28,7 +28,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use async_trait::async_trait;
 use base64::Engine as _;
-use bouncer_core::authorization::{scheme_of, Credentials};
+use bouncer_core::authorization::{has_scheme, Credentials};
 use bouncer_core::{
     AuthContext, Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault,
     Identity, RequestContext, SchemeName,
@@ -207,7 +207,7 @@ pub fn decode_user_pass(token68: &str) -> Result<UserPass, AuthnReason> {
 /// Reads Basic credentials from the `Authorization` header. `Ok(None)` when
 /// the header is absent or of another scheme.
 pub fn user_pass_from_headers(headers: &http::HeaderMap) -> Result<Option<UserPass>, AuthnReason> {
-    if !scheme_of(headers).is_some_and(|s| s.eq_ignore_ascii_case(SCHEME)) {
+    if !has_scheme(headers, SCHEME) {
         return Ok(None);
     }
     let creds = Credentials::from_headers(headers)
@@ -320,7 +320,7 @@ impl Authenticator for BasicAuthenticator {
     }
 
     fn recognizes(&self, request: &RequestContext<'_>) -> bool {
-        scheme_of(request.headers()).is_some_and(|s| s.eq_ignore_ascii_case(SCHEME))
+        has_scheme(request.headers(), SCHEME)
     }
 
     async fn authenticate(

@@ -153,6 +153,12 @@ pub fn scheme_of(headers: &HeaderMap) -> Option<&str> {
     crate::syntax::is_token(scheme).then_some(scheme)
 }
 
+/// Whether the first `Authorization` field uses `scheme`
+/// (case-insensitively): what an authenticator's `recognizes` asks.
+pub fn has_scheme(headers: &HeaderMap, scheme: &str) -> bool {
+    scheme_of(headers).is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

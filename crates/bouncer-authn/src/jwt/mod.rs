@@ -55,7 +55,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use bouncer_core::authorization::scheme_of;
+use bouncer_core::authorization::{has_scheme, scheme_of};
 use bouncer_core::challenge::BearerError;
 use bouncer_core::{
     Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
@@ -307,7 +307,7 @@ impl Authenticator for JwtAuthenticator {
     }
 
     fn recognizes(&self, request: &RequestContext<'_>) -> bool {
-        scheme_of(request.headers()).is_some_and(|s| s.eq_ignore_ascii_case(SCHEME))
+        has_scheme(request.headers(), SCHEME)
     }
 
     async fn authenticate(
