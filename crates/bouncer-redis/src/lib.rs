@@ -66,6 +66,9 @@ pub struct RedisStoreConfig {
     pub command_timeout: Duration,
     /// The `Retry-After` sent while Redis is unreachable.
     pub retry_after: Duration,
+    /// After a failure, answer 503 at once for this long rather than let
+    /// every request wait for a timeout (a circuit breaker).
+    pub fail_fast: Duration,
 }
 
 impl Default for RedisStoreConfig {
@@ -75,6 +78,7 @@ impl Default for RedisStoreConfig {
             connect_timeout: Duration::from_millis(500),
             command_timeout: Duration::from_millis(500),
             retry_after: Duration::from_secs(5),
+            fail_fast: Duration::from_secs(1),
         }
     }
 }
@@ -84,6 +88,9 @@ pub struct RedisStore {
     client: redis::Client,
     config: RedisStoreConfig,
     manager: Mutex<Option<ConnectionManager>>,
+    /// After a failure, requests fail fast (503 at once) until this
+    /// instant, instead of each waiting for a timeout while Redis is down.
+    fail_fast_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -110,6 +117,7 @@ impl RedisStore {
             client: redis::Client::open(url)?,
             config,
             manager: Mutex::new(None),
+            fail_fast_until: std::sync::Mutex::new(None),
         })
     }
 
@@ -119,6 +127,22 @@ impl RedisStore {
 
     fn unavailable(&self, what: impl std::fmt::Display) -> Fault {
         Fault::unavailable("redis", self.config.retry_after, what.to_string())
+    }
+
+    /// A failure opens a short fail-fast window.
+    fn failed(&self, what: impl std::fmt::Display) -> Fault {
+        if let Ok(mut until) = self.fail_fast_until.lock() {
+            *until = Some(std::time::Instant::now() + self.config.fail_fast);
+        }
+        self.unavailable(what)
+    }
+
+    fn failing_fast(&self) -> bool {
+        self.fail_fast_until
+            .lock()
+            .ok()
+            .and_then(|u| *u)
+            .is_some_and(|u| std::time::Instant::now() < u)
     }
 
     /// The connection, made on first use (and again after a failed start).
@@ -142,8 +166,8 @@ impl RedisStore {
                 *slot = Some(m.clone());
                 Ok(m)
             }
-            Ok(Err(e)) => Err(self.unavailable(e)),
-            Err(_) => Err(self.unavailable("connection timed out")),
+            Ok(Err(e)) => Err(self.failed(e)),
+            Err(_) => Err(self.failed("connection timed out")),
         }
     }
 
@@ -151,6 +175,9 @@ impl RedisStore {
     /// is 503. A dropped connection is retried once: the connection manager
     /// has reconnected by then if Redis is back.
     async fn query<T: redis::FromRedisValue>(&self, request: Request<'_>) -> Result<T, Fault> {
+        if self.failing_fast() {
+            return Err(self.unavailable("recently unreachable"));
+        }
         let mut retried = false;
         loop {
             let mut conn = self.connection().await?;
@@ -177,9 +204,9 @@ impl RedisStore {
                 }
                 Ok(Err(e)) => {
                     tracing::warn!(target: "bouncer", error = %e, "redis command failed");
-                    return Err(self.unavailable(e));
+                    return Err(self.failed(e));
                 }
-                Err(_) => return Err(self.unavailable("command timed out")),
+                Err(_) => return Err(self.failed("command timed out")),
             }
         }
     }
