@@ -11,9 +11,10 @@
 //!   [`JwksConfig::unknown_kid_interval`], so a flood of random `kid`s cannot
 //!   hammer the provider.
 //! - **Provider down or serving garbage.** Keys already known keep working
-//!   for [`JwksConfig::max_stale`] after the last good fetch. A token naming
-//!   an unknown `kid` is `invalid_token` while the provider answers, and 503
-//!   with `Retry-After` while it cannot be reached — never 500, never allow.
+//!   for [`JwksConfig::max_stale`] after the last good fetch, and a token
+//!   naming an unknown `kid` is `invalid_token`. With no usable keys at all
+//!   (never fetched, or stale past the bound), requests get 503 with
+//!   `Retry-After` until the provider answers — never 500, never allow.
 //! - **Transport.** `https://` only, except loopback addresses (tests, a
 //!   sidecar) or with [`JwksConfig::allow_insecure_http`].
 

@@ -241,6 +241,14 @@ impl JwtAuthenticator {
             Err(JwtError::UnknownKey) => match source.unknown_kid().await {
                 UnknownKid::Refreshed => Ok(self.verifier.verify(token)),
                 UnknownKid::Absent => Ok(Err(JwtError::UnknownKey)),
+                // Known keys still usable: the provider being down does not
+                // make an unknown kid plausible; only with no usable keys
+                // at all is it our failure (503).
+                UnknownKid::Unreachable
+                    if source.is_usable() && !self.verifier.keys().is_empty() =>
+                {
+                    Ok(Err(JwtError::UnknownKey))
+                }
                 UnknownKid::Unreachable => Err(source.unavailable()),
             },
             other => Ok(other),

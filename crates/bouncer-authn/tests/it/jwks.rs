@@ -193,10 +193,9 @@ async fn provider_down_garbage_or_hanging() {
         tokio::time::sleep(Duration::from_millis(350)).await;
         // Known keys keep working.
         assert_eq!(code_for(&g, "k1").await, (200, "allow"));
-        // An unknown kid: the provider cannot confirm it: 503 (garbage and
-        // errors count as unreachable), never 500, never allow.
-        let (status, c) = code_for(&g, "k9").await;
-        assert_eq!((status, c), (503, "service_unavailable"));
+        // An unknown kid while known keys are usable: 401, never 500, never
+        // allow (garbage and errors count as unreachable).
+        assert_eq!(code_for(&g, "k9").await, (401, "invalid_token"));
     }
 }
 
