@@ -8,6 +8,7 @@
 //! | `bench` | criterion benchmarks against casbin, cedar-policy and jsonwebtoken, a compile-memory probe and a wrk load test; writes `benches/RESULTS.md` |
 //! | `fuzz [seconds]` | every libFuzzer target for a bounded time (default 60 s each); writes `fuzz/RESULTS.md` |
 //! | `soak [seconds]` | the release quickstart under mixed wrk load, then Redis killed and restarted under load; writes `benches/SOAK.md` |
+//! | `timing` | timing side channels (unknown user vs wrong password, API-key prefixes), Welch's t-test; writes `benches/TIMING.md` |
 //! | `token <sub> [options]` | mints a demo token for the quickstart |
 //! | `hash-password <password>` | an argon2id PHC string for a policy file |
 //! | `api-key <key>` | the prefix and SHA-256 digest of an API key |
@@ -51,6 +52,7 @@ fn run(args: &[String]) -> Result<()> {
         "bench" => bench(),
         "fuzz" => fuzz(rest),
         "soak" => soak(rest),
+        "timing" => timing(),
         "hash-password" => {
             let pw = rest
                 .first()
@@ -86,7 +88,7 @@ fn run(args: &[String]) -> Result<()> {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <test | lint | ci | bench | fuzz [seconds] | soak [seconds] | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
+    "usage: cargo xtask <test | lint | ci | bench | fuzz [seconds] | soak [seconds] | timing | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
      [--mfa] [--acr ACR] [--amr a,b] [--auth-age SECS] [--exp SECS] [--jti ID|--no-jti] \
      [--alg HS256|RS256|ES256|EdDSA] [--kid KID] [--typ TYP] [--iss ISS] [--aud AUD] [--secret S] \
      | hash-password <pw> | api-key <key> | totp [secret]>"
@@ -1064,6 +1066,37 @@ fn soak(args: &[String]) -> Result<()> {
     say(&report);
     if total_unexpected > 0 || !memory_ok || !faults_ok {
         bail!("the soak found problems (see benches/SOAK.md)");
+    }
+    Ok(())
+}
+
+/// Timing side channels, measured with the release build of the probe.
+fn timing() -> Result<()> {
+    let manifest = root().join("benches/Cargo.toml");
+    let manifest = manifest
+        .to_str()
+        .ok_or_else(|| anyhow!("non-UTF-8 path"))?
+        .to_owned();
+    cargo(&[
+        "build",
+        "--release",
+        "--manifest-path",
+        &manifest,
+        "--bin",
+        "timing",
+    ])?;
+    let out = Command::new(root().join("benches/target/release/timing"))
+        .output()
+        .context("timing probe")?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let report = format!(
+        "# Timing\n\n`cargo xtask timing`: interleaved samples with the class of each drawn at random, slowest 5 % dropped, Welch's t-test; |t| < 4.5 reads as no difference within measurement noise.\n\n{}\n",
+        text.lines().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")
+    );
+    std::fs::write(root().join("benches/TIMING.md"), &report)?;
+    say(&report);
+    if text.contains("DISTINGUISHABLE") {
+        bail!("a timing difference was measured (see benches/TIMING.md)");
     }
     Ok(())
 }

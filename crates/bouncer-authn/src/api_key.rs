@@ -1,12 +1,13 @@
 //! API keys for service principals, from a header (`X-API-Key`) or an
 //! `Authorization` scheme.
 //!
-//! Keys are stored as SHA-256 digests, indexed by a short public prefix
-//! (the first [`PREFIX_LEN`] characters). A lookup hashes the presented key
-//! and compares it in constant time with every candidate of its prefix —
-//! and with a dummy digest when the prefix is unknown, so known and unknown
-//! prefixes cost the same. SHA-256 (not argon2) is the right hash here:
-//! API keys are long random strings, not human passwords.
+//! Keys are stored as SHA-256 digests and found by digest: a lookup hashes
+//! the presented key and looks the digest up, so a wrong key takes the same
+//! path whatever it shares with a real one — its public prefix included
+//! (the first [`PREFIX_LEN`] characters, kept only to name the key). The
+//! digest, not the key, is what timing could reveal, and a digest does not
+//! lead back to a key. SHA-256 (not argon2) is the right hash here: API keys
+//! are long random strings, not human passwords.
 //!
 //! ```
 //! use bouncer_authn::api_key::{ApiKeyAuthenticator, MemoryApiKeyStore, StoredApiKey};
@@ -29,13 +30,10 @@ use bouncer_core::{
 };
 use http::HeaderName;
 
-use crate::secret::{ct_eq, hex, parse_hex32, sha256};
+use crate::secret::{hex, parse_hex32, sha256};
 
 /// How many leading characters of a key index it.
 pub const PREFIX_LEN: usize = 8;
-
-/// Compared against when a prefix has no key, to keep the timing equal.
-const DUMMY_DIGEST: [u8; 32] = [0x5a; 32];
 
 /// Longest key accepted, in bytes.
 pub const MAX_KEY_LEN: usize = 512;
@@ -143,7 +141,7 @@ pub trait ApiKeyStore: Send + Sync + 'static {
 /// An in-memory key store.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryApiKeyStore {
-    by_prefix: HashMap<String, Vec<StoredApiKey>>,
+    by_digest: HashMap<[u8; 32], StoredApiKey>,
 }
 
 impl MemoryApiKeyStore {
@@ -154,36 +152,17 @@ impl MemoryApiKeyStore {
 
     /// Adds a key.
     pub fn insert(&mut self, key: StoredApiKey) {
-        self.by_prefix
-            .entry(key.prefix.clone())
-            .or_default()
-            .push(key);
+        self.by_digest.insert(key.digest, key);
     }
 
     /// Looks a key up synchronously.
     pub fn lookup(&self, key: &str) -> Option<KeyOwner> {
-        let digest = sha256(key.as_bytes());
-        let candidates = self
-            .by_prefix
-            .get(prefix_of(key))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let mut found = None;
-        // Compare against every candidate (no early exit), and against a
-        // dummy when there is none: a known and an unknown prefix (one key
-        // each, the usual case) cost the same number of comparisons.
-        if candidates.is_empty() {
-            let _ = std::hint::black_box(ct_eq(&digest, &DUMMY_DIGEST));
-        }
-        for c in candidates {
-            if ct_eq(&digest, &c.digest) {
-                found = Some(KeyOwner {
-                    subject: c.subject.clone(),
-                    kind: c.kind,
-                });
-            }
-        }
-        found
+        self.by_digest
+            .get(&sha256(key.as_bytes()))
+            .map(|c| KeyOwner {
+                subject: c.subject.clone(),
+                kind: c.kind,
+            })
     }
 }
 

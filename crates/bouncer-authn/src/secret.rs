@@ -1,16 +1,10 @@
-//! Constant-time comparison and hashing helpers for secrets at rest.
+//! Hashing helpers for secrets at rest.
 
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// SHA-256 of `data`.
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
-}
-
-/// Constant-time equality of two digests.
-pub(crate) fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.ct_eq(b).into()
 }
 
 /// Lower-case hex of a digest.
