@@ -550,7 +550,7 @@ fn report(memory: &[String], load: &[LoadRun]) -> Result<String> {
     writeln!(r, "# bouncer benchmarks\n\nMeasured by `cargo xtask bench` on {cores} cores ({cpu}); medians from criterion, ratios within this one run.\n")?;
     writeln!(
         r,
-        "| measurement | bouncer | peer | ratio | goal | met |\n|---|---|---|---|---|---|"
+        "| measurement | bouncer | peer | ratio (bouncer ÷ peer) | goal | met |\n|---|---|---|---|---|---|"
     )?;
     let mut row = |what: &str, ours: f64, theirs: f64, peer: &str, goal: &str, met: bool| {
         let _ = writeln!(
