@@ -2,22 +2,10 @@
 //! validation never panic, and only well-formed claims pass.
 #![no_main]
 use base64::Engine as _;
-use bouncer_authn::jwt::{Algorithm, JwtValidation, JwtVerifier, KeySet, VerifyKey};
 use libfuzzer_sys::fuzz_target;
 
-const SECRET: &[u8] = b"fuzz-secret-fuzz-secret-fuzz-secret!";
-
-fn verifier() -> &'static JwtVerifier {
-    static V: std::sync::OnceLock<JwtVerifier> = std::sync::OnceLock::new();
-    V.get_or_init(|| {
-        let key =
-            VerifyKey::hmac(Algorithm::HS256, b"fuzz-secret-fuzz-secret-fuzz-secret!").unwrap();
-        JwtVerifier::new(
-            KeySet::new().with(key).unwrap(),
-            JwtValidation::new("iss", "aud"),
-        )
-    })
-}
+mod common;
+use common::{verifier, SECRET};
 
 fuzz_target!(|data: &[u8]| {
     let (header, payload) = match data.iter().position(|b| *b == 0) {

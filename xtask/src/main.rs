@@ -401,13 +401,18 @@ fn mint(args: &[String]) -> Result<String> {
     Ok(jsonwebtoken::encode(&header, &claims, &key)?)
 }
 
-/// Runs every benchmark and writes `benches/RESULTS.md`.
-fn bench() -> Result<()> {
+/// `benches/Cargo.toml`, as an argument for cargo.
+fn benches_manifest() -> Result<String> {
     let manifest = root().join("benches/Cargo.toml");
-    let manifest = manifest
+    Ok(manifest
         .to_str()
         .ok_or_else(|| anyhow!("non-UTF-8 path"))?
-        .to_owned();
+        .to_owned())
+}
+
+/// Runs every benchmark and writes `benches/RESULTS.md`.
+fn bench() -> Result<()> {
+    let manifest = benches_manifest()?;
     let quick = ["--", "--warm-up-time", "1", "--measurement-time", "3"];
     for b in ["jwt", "authz"] {
         let mut args = vec!["bench", "--manifest-path", &manifest, "--bench", b];
@@ -719,17 +724,22 @@ const FUZZ_TARGETS: [&str; 9] = [
     "jwks",
 ];
 
+/// The optional `[seconds]` argument (default 60).
+fn seconds_arg(args: &[String]) -> Result<u64> {
+    Ok(args
+        .first()
+        .map(|s| s.parse())
+        .transpose()
+        .context("seconds")?
+        .unwrap_or(60))
+}
+
 /// Runs each fuzz target for a bounded time, from its committed seeds.
 /// cargo-fuzz needs nightly flags; `RUSTC_BOOTSTRAP=1` lets the stable
 /// toolchain accept them.
 fn fuzz(args: &[String]) -> Result<()> {
     use std::fmt::Write as _;
-    let seconds: u64 = args
-        .first()
-        .map(|s| s.parse())
-        .transpose()
-        .context("seconds")?
-        .unwrap_or(60);
+    let seconds = seconds_arg(args)?;
     let has_fuzz = Command::new("cargo")
         .args(["fuzz", "--version"])
         .output()
@@ -934,12 +944,7 @@ fn finish_wrk(label: &str, child: std::process::Child) -> Result<WrkOut> {
 /// The release quickstart under mixed load, then Redis faults under load.
 fn soak(args: &[String]) -> Result<()> {
     use std::fmt::Write as _;
-    let seconds: u64 = args
-        .first()
-        .map(|s| s.parse())
-        .transpose()
-        .context("seconds")?
-        .unwrap_or(60);
+    let seconds = seconds_arg(args)?;
     ensure_wrk()?;
     ensure_redis_server()?;
     cargo(&["build", "--release", "--example", "quickstart"])?;
@@ -1113,11 +1118,7 @@ fn soak(args: &[String]) -> Result<()> {
 
 /// Timing side channels, measured with the release build of the probe.
 fn timing() -> Result<()> {
-    let manifest = root().join("benches/Cargo.toml");
-    let manifest = manifest
-        .to_str()
-        .ok_or_else(|| anyhow!("non-UTF-8 path"))?
-        .to_owned();
+    let manifest = benches_manifest()?;
     cargo(&[
         "build",
         "--release",
