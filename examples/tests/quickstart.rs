@@ -1678,3 +1678,40 @@ async fn attack_suite_is_always_refused() {
         .await;
     assert_eq!(r.status, 401);
 }
+
+/// Only a cookie named exactly `bouncer_session` is a session credential:
+/// other cookies that merely contain the name are not credentials at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unrelated_cookies_are_not_session_credentials() {
+    let s = start().await;
+    for cookie in [
+        "my_bouncer_session=x",
+        "theme=dark; prefs=bouncer_session",
+        "bouncer_sessionx=1",
+    ] {
+        s.expect(
+            Method::GET,
+            "/me",
+            &[("cookie", cookie)],
+            401,
+            "missing_credentials",
+        )
+        .await;
+        s.expect(
+            Method::GET,
+            "/orgs/acme/documents",
+            &[("cookie", cookie), (A, &basic("bob", "bob-pass"))],
+            200,
+            "",
+        )
+        .await;
+    }
+    s.expect(
+        Method::GET,
+        "/me",
+        &[("cookie", "theme=dark; bouncer_session=nope")],
+        401,
+        "session_invalid",
+    )
+    .await;
+}

@@ -214,14 +214,6 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-fn has_session_cookie(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(COOKIE_NAME))
-}
-
 struct Shared {
     store: Arc<dyn SessionStore>,
     counters: Arc<dyn CounterStore>,
@@ -494,7 +486,9 @@ impl Authenticator for SessionAuthenticator {
     }
 
     fn recognizes(&self, request: &RequestContext<'_>) -> bool {
-        has_session_cookie(request.headers())
+        // A cookie named exactly `bouncer_session`; other cookies are not
+        // credentials, whatever they contain.
+        session_id(request.headers()).is_some()
     }
 
     async fn authenticate(
@@ -502,8 +496,7 @@ impl Authenticator for SessionAuthenticator {
         request: &RequestContext<'_>,
     ) -> Result<Option<Identity>, AuthnError> {
         let Some(id) = session_id(request.headers()) else {
-            // A cookie header that mentions the name but does not parse.
-            return Err(AuthnReason::SessionInvalid.into());
+            return Ok(None);
         };
         if id.len() > 128 {
             return Err(AuthnReason::SessionInvalid.into());
