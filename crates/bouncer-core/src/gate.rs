@@ -635,7 +635,11 @@ impl Gate {
         let reason = Reason::Authn(rejection.reason());
         let mut ctx = ChallengeContext::new(reason, rejection.description());
         ctx.step_up = rejection.step_up();
-        let challenges = self.challenges(requirement, failing.map(|s| (s, ctx)));
+        let to = match failing {
+            Some(scheme) => ErrorTo::Scheme(scheme, ctx),
+            None => ErrorTo::Nobody,
+        };
+        let challenges = self.challenges(requirement, to);
         let status = match (self.profile, rejection.reason()) {
             (Profile::StrictRfc6750, AuthnReason::MalformedCredentials) => {
                 http::StatusCode::BAD_REQUEST
@@ -661,12 +665,18 @@ impl Gate {
             rejection.description(),
         );
         ctx.step_up = Some(step_up);
-        let mut challenges = self.challenges(requirement, Some((scheme, ctx)));
         // A scheme without a challenge of its own (a session) still needs
-        // the RFC 9470 parameters on the route's bearer challenge.
-        if !challenges.iter().any(|c| c.get("error").is_some()) {
-            challenges = self.challenges_all_failing(requirement, ctx);
-        }
+        // the RFC 9470 parameters, on the route's other challenges.
+        let own = self
+            .authenticators
+            .iter()
+            .find(|a| a.scheme() == *scheme)
+            .and_then(|a| a.challenge(Some(&ctx)));
+        let to = match own {
+            Some(_) => ErrorTo::Scheme(scheme, ctx),
+            None => ErrorTo::Every(ctx),
+        };
+        let challenges = self.challenges(requirement, to);
         Denial::Unauthenticated(Box::new(Unauthenticated {
             rejection,
             status: http::StatusCode::UNAUTHORIZED,
@@ -675,45 +685,21 @@ impl Gate {
     }
 
     /// The challenges for the accepted schemes, in registration order, one
-    /// per scheme name; `failing` gets the error parameters.
-    fn challenges(
-        &self,
-        requirement: &Requirement,
-        failing: Option<(&SchemeName, ChallengeContext<'_>)>,
-    ) -> Vec<Challenge> {
+    /// per scheme name, with the error parameters where `to` says.
+    fn challenges(&self, requirement: &Requirement, to: ErrorTo<'_>) -> Vec<Challenge> {
         let mut out: Vec<Challenge> = Vec::with_capacity(2);
         for a in self
             .authenticators
             .iter()
             .filter(|a| requirement.accepts(&a.scheme()))
         {
-            let ctx = failing
-                .as_ref()
-                .filter(|(s, _)| **s == a.scheme())
-                .map(|(_, c)| c);
+            let ctx = match &to {
+                ErrorTo::Nobody => None,
+                ErrorTo::Scheme(s, c) => (**s == a.scheme()).then_some(c),
+                ErrorTo::Every(c) => Some(c),
+            };
             if let Some(c) = a.challenge(ctx) {
                 push_challenge(&mut out, c, ctx.is_some());
-            }
-        }
-        if out.is_empty() {
-            out.push(self.fallback_challenge());
-        }
-        out
-    }
-
-    fn challenges_all_failing(
-        &self,
-        requirement: &Requirement,
-        ctx: ChallengeContext<'_>,
-    ) -> Vec<Challenge> {
-        let mut out: Vec<Challenge> = Vec::with_capacity(2);
-        for a in self
-            .authenticators
-            .iter()
-            .filter(|a| requirement.accepts(&a.scheme()))
-        {
-            if let Some(c) = a.challenge(Some(&ctx)) {
-                push_challenge(&mut out, c, true);
             }
         }
         if out.is_empty() {
@@ -763,6 +749,16 @@ impl Gate {
             AccessError::Fault(fault) => Denial::Fault(fault),
         }
     }
+}
+
+/// Which challenges carry the error parameters.
+enum ErrorTo<'a> {
+    /// None (no credentials were presented, or not of an accepted scheme).
+    Nobody,
+    /// The scheme that was tried and failed.
+    Scheme(&'a SchemeName, ChallengeContext<'a>),
+    /// Every accepted scheme (step-up for a scheme without a challenge).
+    Every(ChallengeContext<'a>),
 }
 
 /// Adds `c` unless a challenge of the same scheme is there; a failing

@@ -510,3 +510,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn step_up_for_a_scheme_without_a_challenge_puts_rfc9470_params_on_the_others() {
+    rt().block_on(async {
+        let req = Requirement::authenticated().step_up(StepUp::new().acr(["urn:mfa"]));
+        let v = decide(&gate(), "/x", &[("x-api-key", "svc")], &req).await;
+        let d = v.decision().denial().unwrap();
+        assert_eq!(d.code(), "mfa_required");
+        let c = &d.challenges()[0];
+        assert_eq!(c.scheme(), "Bearer");
+        assert_eq!(c.get("error"), Some("insufficient_user_authentication"));
+        assert_eq!(c.get("acr_values"), Some("urn:mfa"));
+    });
+}
