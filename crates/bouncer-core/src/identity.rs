@@ -333,11 +333,11 @@ impl Identity {
 /// an [`Authorizer`](crate::Authorizer) only ever sees callers the gate
 /// authenticated. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Authenticated(Arc<Identity>);
+pub struct Authenticated(Identity);
 
 impl Authenticated {
     pub(crate) fn new(identity: Identity) -> Self {
-        Self(Arc::new(identity))
+        Self(identity)
     }
 
     /// The identity.
