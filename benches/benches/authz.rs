@@ -111,6 +111,17 @@ fn uid(t: &str, id: &str) -> EntityUid {
     format!("{t}::\"{id}\"").parse().unwrap()
 }
 
+/// One decision from strings, which must allow.
+fn allow(snapshot: &bouncer_authz::Snapshot, user: &str, org: &str, perm: &str) {
+    let q = Query {
+        subject: black_box(user),
+        organization: Some(black_box(org)),
+        permission: Some(black_box(perm)),
+        ..Query::default()
+    };
+    assert!(snapshot.authorize(&q).is_ok());
+}
+
 fn decisions(c: &mut Criterion, name: &str, shape: Shape, peers: bool) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -121,13 +132,7 @@ fn decisions(c: &mut Criterion, name: &str, shape: Shape, peers: bool) {
     let mut group = c.benchmark_group(name);
     group.bench_function("bouncer", |b| {
         b.iter(|| {
-            let q = Query {
-                subject: black_box(&user),
-                organization: Some(black_box(&org)),
-                permission: Some(black_box(&perm)),
-                ..Query::default()
-            };
-            assert!(snapshot.authorize(&q).is_ok());
+            allow(&snapshot, &user, &org, &perm);
         })
     });
     if peers {
@@ -192,13 +197,7 @@ fn flat(c: &mut Criterion) {
         let (user, org, perm) = shape.allowed_query(m / 2);
         group.bench_with_input(BenchmarkId::new("bouncer", m), &m, |b, _| {
             b.iter(|| {
-                let q = Query {
-                    subject: black_box(&user),
-                    organization: Some(black_box(&org)),
-                    permission: Some(black_box(&perm)),
-                    ..Query::default()
-                };
-                assert!(snapshot.authorize(&q).is_ok());
+                allow(&snapshot, &user, &org, &perm);
             })
         });
     }

@@ -526,15 +526,7 @@ fn load_test(bin: &Path) -> Result<Vec<LoadRun>> {
             .find_map(|l| l.strip_prefix("Requests/sec:"))
             .and_then(|v| v.trim().parse::<f64>().ok())
             .unwrap_or(0.0);
-        let requests = text
-            .lines()
-            .find_map(|l| {
-                l.trim()
-                    .split_once(" requests in ")
-                    .map(|(n, _)| n.to_owned())
-            })
-            .and_then(|n| n.parse::<f64>().ok())
-            .unwrap_or(1.0);
+        let requests = wrk_requests(&text).max(1) as f64;
         let p99 = text
             .lines()
             .find_map(|l| l.trim().strip_prefix("99%").map(|v| v.trim().to_owned()))
@@ -557,6 +549,17 @@ fn load_test(bin: &Path) -> Result<Vec<LoadRun>> {
     let _ = server.kill();
     let _ = server.wait();
     Ok(runs)
+}
+
+/// The request count of a wrk summary (`N requests in …`).
+fn wrk_requests(text: &str) -> u64 {
+    text.lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in ")
+                .and_then(|(n, _)| n.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// The median of a criterion benchmark, in nanoseconds.
@@ -914,15 +917,7 @@ fn spawn_wrk(
 fn finish_wrk(label: &str, child: std::process::Child) -> Result<WrkOut> {
     let out = child.wait_with_output()?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let requests = text
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .split_once(" requests in ")
-                .map(|(n, _)| n.to_owned())
-        })
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let requests = wrk_requests(&text);
     let statuses = text
         .lines()
         .find_map(|l| l.strip_prefix("statuses "))
