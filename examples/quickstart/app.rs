@@ -575,5 +575,8 @@ async fn audit(Principal(who): Principal) -> Json<serde_json::Value> {
 }
 
 async fn rotate_keys(Principal(who): Principal) -> Json<serde_json::Value> {
-    Json(json!({ "rotated": true, "requested_by": who.subject() }))
+    // The demo has no signing keys of its own to rotate: the route exists to
+    // show a fresh-MFA (`max_age`) requirement, and says so.
+    Json(json!({ "accepted": true, "requested_by": who.subject(),
+                 "note": "demo route: no keys are rotated" }))
 }

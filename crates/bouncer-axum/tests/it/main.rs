@@ -11,7 +11,6 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -370,7 +369,6 @@ async fn the_layer_works_without_the_guard_layer() {
         body.get("detail").is_none(),
         "detail hidden when configured"
     );
-    let _ = Arc::new(());
 }
 
 #[tokio::test]
