@@ -18,6 +18,9 @@
 //! **When Redis is unreachable**, every operation fails within the
 //! configured timeouts with a [`Fault::Unavailable`](bouncer_core::Fault):
 //! the gate answers 503 with `Retry-After`, never 401/403 and never allow.
+//! After a failure the store fails fast for
+//! [`RedisStoreConfig::fail_fast`] (1 s) instead of letting every request
+//! wait for a timeout.
 //! The connection is made lazily and re-made by the connection manager, so
 //! an instance started while Redis was down, or that lost it, recovers by
 //! itself when Redis returns.
