@@ -132,19 +132,19 @@ impl PathGuard {
 
     /// Whether a raw (still encoded) request path is blocked.
     pub fn is_blocked(&self, raw_path: &str) -> bool {
+        // Only a path with `%`, `.`, `\` or `//` can hide a dot-segment or a
+        // dotfile: the common case skips normalising.
         let normalized: Cow<'_, str> = if needs_normalizing(raw_path) {
-            Cow::Owned(normalize_path(raw_path))
+            let n = normalize_path(raw_path);
+            if self.block_hidden && has_hidden_segment(&n) {
+                return true;
+            }
+            Cow::Owned(n)
         } else {
             Cow::Borrowed(raw_path)
         };
-        if self.block_hidden && needs_normalizing(raw_path) && has_hidden_segment(&normalized) {
-            return true;
-        }
-        if self.patterns.is_empty() {
-            return false;
-        }
-        let lower = normalized.to_lowercase();
-        self.patterns.is_match(lower.as_str())
+        // Patterns are compiled case-insensitive.
+        !self.patterns.is_empty() && self.patterns.is_match(normalized.as_ref())
     }
 }
 
