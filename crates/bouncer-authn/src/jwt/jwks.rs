@@ -71,6 +71,14 @@ pub enum JwksError {
         /// The error.
         source: KeyError,
     },
+    /// A JWKS without a single key that verifies signatures here.
+    #[error("{url} holds no usable verification key ({})", if skipped.is_empty() { "it is empty".to_owned() } else { skipped.join("; ") })]
+    NoUsableKeys {
+        /// What was fetched.
+        url: String,
+        /// Each key left out, and why.
+        skipped: Vec<String>,
+    },
     /// Not valid discovery metadata.
     #[error("{url} is not valid OpenID provider metadata: {reason}")]
     Metadata {
@@ -342,6 +350,15 @@ impl JwksSource {
                 url: self.url.to_string(),
                 source,
             })?;
+            // A set with nothing to verify with (only symmetric or weak
+            // keys, say) is a broken provider, not a key rotation: keep the
+            // keys we have.
+            if keys.is_empty() {
+                return Err(JwksError::NoUsableKeys {
+                    url: self.url.to_string(),
+                    skipped: keys.skipped().iter().map(ToString::to_string).collect(),
+                });
+            }
             Ok::<_, JwksError>((keys, max_age))
         }
         .await;

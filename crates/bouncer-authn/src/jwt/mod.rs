@@ -68,7 +68,10 @@ pub use claims::{
 };
 #[cfg(feature = "jwks")]
 pub use jwks::{discover, JwksConfig, JwksError, JwksSource, ProviderMetadata, UnknownKid};
-pub use keys::{KeyError, KeySet, VerifyKey, MIN_HMAC_SECRET_LEN};
+pub use keys::{
+    min_hmac_secret_len, KeyError, KeySet, SkipReason, SkippedKey, VerifyKey, MIN_HMAC_SECRET_LEN,
+    MIN_RSA_BITS,
+};
 pub use validation::{DangerousJwtValidation, JwtValidation, MAX_LEEWAY};
 pub use verify::{JwtError, JwtVerifier, VerifiedToken};
 

@@ -231,3 +231,61 @@ async fn discovery_checks_the_issuer_exactly() {
         "plain http off loopback"
     );
 }
+
+/// A token HMAC-signed with `secret` (the attacker reads the JWKS).
+fn hs256_with(secret: &[u8], kid: Option<&str>) -> String {
+    let mut h = jsonwebtoken::Header::new(Algorithm::HS256);
+    h.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(
+        &h,
+        &claims("attacker"),
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symmetric_keys_in_a_served_jwks_never_verify() {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let mut doc: serde_json::Value = serde_json::from_str(&jwks_with(&["k1"])).unwrap();
+    let secret = [42u8; 64];
+    for oct in [
+        serde_json::json!({"kty": "oct", "k": "", "kid": "empty", "alg": "HS256"}),
+        serde_json::json!({"kty": "oct", "k": "", "kid": "bare"}),
+        serde_json::json!({"kty": "oct", "k": b64(&secret), "kid": "shared", "alg": "HS256", "use": "sig"}),
+        serde_json::json!({"kty": "oct", "k": b64(&secret), "alg": "HS256"}),
+    ] {
+        doc["keys"].as_array_mut().unwrap().push(oct);
+    }
+    let p = Provider::start(Serve::Body(doc.to_string(), Some(3600))).await;
+    let source = JwksSource::connect(&format!("{}/jwks", p.base), fast())
+        .await
+        .unwrap();
+    // The public key of the same set still works.
+    let g = gate(source.clone());
+    assert_eq!(code_for(&g, "k1").await, (200, "allow"));
+    for (secret, kid) in [
+        (&b""[..], Some("empty")),
+        (&b""[..], Some("bare")),
+        (&b""[..], None),
+        (&secret[..], Some("shared")),
+        (&secret[..], None),
+    ] {
+        let t = hs256_with(secret, kid);
+        let v = decide(&g, &[("authorization", &format!("Bearer {t}"))]).await;
+        assert_eq!(
+            (v.decision().status().as_u16(), code(&v)),
+            (401, "invalid_token"),
+            "HS256 with the JWKS's own oct key {kid:?}"
+        );
+    }
+    // A rotation to a set of nothing but symmetric keys keeps the good keys.
+    p.set(Serve::Body(
+        serde_json::json!({"keys": [{"kty": "oct", "k": "", "kid": "k2", "alg": "HS256"}]})
+            .to_string(),
+        Some(3600),
+    ));
+    assert!(source.refresh().await.is_err(), "no usable key: refused");
+    assert_eq!(code_for(&g, "k1").await, (200, "allow"));
+}

@@ -339,6 +339,10 @@ async fn a_failing_revocation_store_is_503_never_401_or_allow() {
 #[tokio::test]
 async fn weak_hmac_secrets_are_refused() {
     assert!(VerifyKey::hmac(Algorithm::HS256, b"short").is_err());
+    // The hash size per algorithm, not 32 bytes for all.
+    assert!(VerifyKey::hmac(Algorithm::HS384, &HS_SECRET[..47]).is_err());
+    assert!(VerifyKey::hmac(Algorithm::HS512, &HS_SECRET[..63]).is_err());
+    assert!(VerifyKey::hmac(Algorithm::HS512, &HS_SECRET[..64]).is_ok());
 }
 
 #[tokio::test]
@@ -349,10 +353,8 @@ async fn jwks_errors_are_reported() {
         r#"{"keys":[{"kty":"oct","k":"AAAA"},{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB"}]}"#,
     )
     .unwrap();
-    assert!(
-        set.is_empty(),
-        "oct without alg and encryption keys are skipped"
-    );
+    assert!(set.is_empty(), "oct keys and encryption keys are skipped");
+    assert_eq!(set.skipped().len(), 2);
 }
 
 #[tokio::test]

@@ -100,3 +100,85 @@ proptest! {
         }
     }
 }
+
+fn arbitrary_jwk() -> impl Strategy<Value = serde_json::Value> {
+    use base64::Engine;
+    let b64 = |b: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let kty = prop::sample::select(vec!["oct", "RSA", "EC", "OKP", "OCT", "foo"]);
+    let alg = prop::option::of(prop::sample::select(vec![
+        "HS256", "HS384", "HS512", "RS256", "PS256", "ES256", "EdDSA", "none", "A128KW",
+    ]));
+    let use_ = prop::option::of(prop::sample::select(vec!["sig", "enc", "x"]));
+    let ops = prop::option::of(prop::collection::vec(
+        prop::sample::select(vec!["sign", "verify", "encrypt", "deriveKey"]),
+        0..3,
+    ));
+    let bytes = prop::collection::vec(any::<u8>(), 0..300).prop_map(b64);
+    let crv = prop::sample::select(vec!["P-256", "P-384", "Ed25519", "X25519"]);
+    (
+        kty,
+        alg,
+        use_,
+        ops,
+        bytes.clone(),
+        bytes,
+        crv,
+        prop::option::of("[a-z]{1,3}"),
+    )
+        .prop_map(|(kty, alg, use_, ops, a, b, crv, kid)| {
+            let mut k = serde_json::json!({
+                "kty": kty, "k": a, "n": a, "e": "AQAB", "x": a, "y": b, "crv": crv,
+            });
+            let o = k.as_object_mut().unwrap();
+            if let Some(alg) = alg {
+                o.insert("alg".into(), alg.into());
+            }
+            if let Some(u) = use_ {
+                o.insert("use".into(), u.into());
+            }
+            if let Some(ops) = ops {
+                o.insert("key_ops".into(), ops.into());
+            }
+            if let Some(kid) = kid {
+                o.insert("kid".into(), kid.into());
+            }
+            k
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Whatever a JWKS document holds, the set never has a symmetric key,
+    /// never a key that is not for verifying, and every oct key it held is
+    /// reported as refused.
+    #[test]
+    fn arbitrary_jwks_never_yield_a_symmetric_key(keys in prop::collection::vec(arbitrary_jwk(), 0..6)) {
+        let doc = serde_json::json!({ "keys": keys }).to_string();
+        if let Ok(set) = KeySet::from_jwks_str(&doc) {
+            for k in set.keys() {
+                prop_assert!(!matches!(
+                    k.algorithm(),
+                    Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+                ));
+            }
+            let octs = keys.iter().filter(|k| k["kty"] == "oct").count();
+            let refused = set
+                .skipped()
+                .iter()
+                .filter(|s| *s.reason() == bouncer_authn::jwt::SkipReason::Symmetric)
+                .count();
+            prop_assert_eq!(octs, refused);
+        }
+        for k in &keys {
+            if let Ok(jwk) = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(k.clone()) {
+                if let Ok(Some(key)) = VerifyKey::from_jwk(&jwk) {
+                    prop_assert!(!matches!(
+                        key.algorithm(),
+                        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 pub(crate) const ISS: &str = "https://auth.bouncer.test";
 pub(crate) const AUD: &str = "https://api.bouncer.test";
-pub(crate) const HS_SECRET: &[u8] = b"test-secret-that-is-at-least-32-bytes-long";
+/// Long enough for HS512 (64 bytes, RFC 7518 §3.2).
+pub(crate) const HS_SECRET: &[u8] =
+    b"test-secret-that-is-long-enough-for-hs512-which-needs-64-bytes!!";
 
 pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
