@@ -251,7 +251,7 @@ impl Authorizer for PolicyAuthorizer {
             return Ok(());
         };
         let Some(resolver) = &self.resolver else {
-            return Err(Fault::internal_msg(
+            return Err(Fault::misconfigured(
                 "the route names a resource but no resolver is configured",
             )
             .into());

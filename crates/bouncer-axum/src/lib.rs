@@ -158,7 +158,7 @@ impl Bouncer {
             }
             Decision::Deny(d) => {
                 let status = d.status().as_u16();
-                let code = d.code();
+                let code = d.code().as_str();
                 let faulted = matches!(
                     trace.deciding_stage().map(|s| trace.outcome(s)),
                     Some(StageOutcome::Faulted(_))

@@ -1,19 +1,22 @@
-//! The response for a denial: status, every `WWW-Authenticate` challenge
-//! (one field line each), `Retry-After` for 429/503, and an RFC 9457
+//! The response for a denial, rendered by core's one renderer
+//! ([`bouncer_core::render`]) so every adapter sends the same bytes: status,
+//! every `WWW-Authenticate` challenge (one field line each), `Retry-After`
+//! for 429/503, `cache-control: no-store`, and an RFC 9457
 //! `application/problem+json` body.
+
+use std::fmt;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use bouncer_core::{Denial, PROBLEM_JSON};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::HeaderValue;
+use bouncer_core::render::{RenderOptions, Rendered};
+use bouncer_core::{Denial, Fault, Forbidden, ForbiddenReason};
 
 /// A denial, ready to be sent. Wraps core's [`Denial`] so it can implement
 /// [`IntoResponse`].
 #[derive(Debug)]
 pub struct BouncerRejection {
     denial: Denial,
-    expose_detail: bool,
+    options: RenderOptions,
 }
 
 impl BouncerRejection {
@@ -21,14 +24,20 @@ impl BouncerRejection {
     pub fn new(denial: Denial) -> Self {
         Self {
             denial,
-            expose_detail: true,
+            options: RenderOptions::new(),
         }
     }
 
     /// Keeps `detail` out of the body (only `type`, `title`, `status`,
     /// `code`).
     pub fn without_detail(mut self) -> Self {
-        self.expose_detail = false;
+        self.options = self.options.without_detail();
+        self
+    }
+
+    /// Renders with these options (e.g. an `instance` naming the decision).
+    pub fn with_options(mut self, options: RenderOptions) -> Self {
+        self.options = options;
         self
     }
 
@@ -41,6 +50,23 @@ impl BouncerRejection {
     pub fn into_denial(self) -> Denial {
         self.denial
     }
+
+    /// The parts core's renderer makes of it.
+    pub fn render(&self) -> Rendered {
+        self.denial.render(&self.options)
+    }
+}
+
+impl fmt::Display for BouncerRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.denial.fmt(f)
+    }
+}
+
+impl std::error::Error for BouncerRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.denial)
+    }
 }
 
 impl From<Denial> for BouncerRejection {
@@ -49,23 +75,26 @@ impl From<Denial> for BouncerRejection {
     }
 }
 
+impl From<Fault> for BouncerRejection {
+    fn from(fault: Fault) -> Self {
+        Self::new(Denial::Fault(fault))
+    }
+}
+
+impl From<Forbidden> for BouncerRejection {
+    fn from(forbidden: Forbidden) -> Self {
+        Self::new(Denial::forbidden(forbidden))
+    }
+}
+
+impl From<ForbiddenReason> for BouncerRejection {
+    fn from(reason: ForbiddenReason) -> Self {
+        Self::new(Denial::from(reason))
+    }
+}
+
 impl IntoResponse for BouncerRejection {
     fn into_response(self) -> Response {
-        let problem = self.denial.problem(self.expose_detail);
-        let mut res = Response::new(Body::from(problem.to_json()));
-        *res.status_mut() = self.denial.status();
-        let headers = res.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        // Denials depend on credentials: never cache them.
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        for challenge in self.denial.challenges() {
-            headers.append(WWW_AUTHENTICATE, challenge.to_header_value());
-        }
-        if let Some(after) = self.denial.retry_after() {
-            // Whole seconds, at least one (RFC 9110 §10.2.3 delay-seconds).
-            let secs = after.as_secs().max(1) + u64::from(after.subsec_nanos() > 0);
-            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
-        }
-        res
+        self.render().into_response().map(Body::from)
     }
 }

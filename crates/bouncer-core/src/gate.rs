@@ -23,7 +23,7 @@ use crate::outcome::{
     AccessError, AuthnError, Caller, Decision, Denial, Fault, Forbidden, Refused, Rejection,
     Unauthenticated,
 };
-use crate::reason::{AuthnReason, ForbiddenReason, Reason};
+use crate::reason::{AuthnReason, Code, ForbiddenReason, Reason};
 use crate::request::RequestContext;
 use crate::requirement::{Authentication, Requirement, StepUp};
 use crate::traits::{
@@ -40,6 +40,20 @@ pub enum Profile {
     /// Strict RFC 6750 §3.1: malformed credentials are 400
     /// (`invalid_request`), still with the challenges.
     StrictRfc6750,
+}
+
+impl Profile {
+    /// The status `code` is sent with under this profile: as
+    /// [`Code::status`], except `malformed_credentials`, which is 400 under
+    /// [`Profile::StrictRfc6750`].
+    pub const fn status_of(self, code: Code) -> http::StatusCode {
+        match (self, code) {
+            (Self::StrictRfc6750, Code::Authn(AuthnReason::MalformedCredentials)) => {
+                http::StatusCode::BAD_REQUEST
+            }
+            _ => code.status(),
+        }
+    }
 }
 
 /// One of the five stages.
@@ -102,9 +116,9 @@ pub enum StageOutcome {
     /// Passed.
     Passed,
     /// Denied with this code.
-    Denied(&'static str),
+    Denied(Code),
     /// Errored (500/503).
-    Faulted(&'static str),
+    Faulted(Code),
 }
 
 /// What each stage decided, for logs and tests. Allocation-free.
@@ -521,7 +535,7 @@ impl Gate {
                 trace.set(Stage::Authorization, StageOutcome::Passed);
             }
             None if needs_authz => {
-                let denial = Denial::Fault(Fault::internal_msg(
+                let denial = Denial::Fault(Fault::misconfigured(
                     "the route needs authorization but the gate has no authorizer",
                 ));
                 trace.set(Stage::Authorization, outcome_of(&denial));
@@ -640,12 +654,7 @@ impl Gate {
             None => ErrorTo::Nobody,
         };
         let challenges = self.challenges(requirement, to);
-        let status = match (self.profile, rejection.reason()) {
-            (Profile::StrictRfc6750, AuthnReason::MalformedCredentials) => {
-                http::StatusCode::BAD_REQUEST
-            }
-            _ => http::StatusCode::UNAUTHORIZED,
-        };
+        let status = self.profile.status_of(Code::Authn(rejection.reason()));
         Denial::Unauthenticated(Box::new(Unauthenticated {
             rejection,
             status,

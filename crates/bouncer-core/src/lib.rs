@@ -12,7 +12,7 @@
 //! | feature | adds |
 //! |---|---|
 //! | `serde` | `Serialize` for [`Problem`] |
-//! | `json` | [`Problem::to_json`] (pulls in `serde_json`) |
+//! | `json` | [`Problem::to_json`] and the [`render`] module, the one renderer every adapter sends denials through (pulls in `serde_json`) |
 //!
 //! ## The one rule
 //!
@@ -68,6 +68,8 @@ mod identity;
 mod outcome;
 pub mod problem;
 pub mod reason;
+#[cfg(feature = "json")]
+pub mod render;
 mod request;
 mod requirement;
 mod syntax;
@@ -84,7 +86,9 @@ pub use outcome::{
     Rejection, Unauthenticated, Unavailable,
 };
 pub use problem::{Problem, PROBLEM_JSON};
-pub use reason::{AuthnReason, ForbiddenReason, Reason};
+pub use reason::{AuthnReason, Code, ForbiddenReason, Reason};
+#[cfg(feature = "json")]
+pub use render::{RenderOptions, Rendered};
 pub use request::RequestContext;
 pub use requirement::{Authentication, Requirement, StepUp};
 pub use traits::{

@@ -12,7 +12,7 @@ use http::StatusCode;
 use crate::challenge::Challenge;
 use crate::identity::Authenticated;
 use crate::problem::Problem;
-use crate::reason::{AuthnReason, ForbiddenReason, Reason};
+use crate::reason::{AuthnReason, Code, ForbiddenReason, Reason};
 use crate::requirement::StepUp;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -67,6 +67,14 @@ impl Rejection {
     }
 }
 
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason, self.description())
+    }
+}
+
+impl StdError for Rejection {}
+
 impl From<AuthnReason> for Rejection {
     fn from(reason: AuthnReason) -> Self {
         Self::new(reason)
@@ -108,6 +116,18 @@ impl Forbidden {
     }
 }
 
+impl fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason, self.reason.description())?;
+        if let Some(scope) = &self.scope {
+            write!(f, " (needs scope `{scope}`)")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Forbidden {}
+
 impl From<ForbiddenReason> for Forbidden {
     fn from(reason: ForbiddenReason) -> Self {
         Self::new(reason)
@@ -120,6 +140,10 @@ impl From<ForbiddenReason> for Forbidden {
 pub enum Fault {
     /// A bug or an unexpected error (500).
     Internal(InternalError),
+    /// The deployment is set up wrong — a rule that cannot be checked, a
+    /// stage that is missing (500). Told apart from a bug so that an
+    /// operator, not a developer, is the one paged.
+    Misconfigured(InternalError),
     /// A backing service is unreachable (503 with `Retry-After`).
     Unavailable(Unavailable),
 }
@@ -141,6 +165,15 @@ impl Fault {
         })
     }
 
+    /// A misconfiguration, with a static context saying what is set up
+    /// wrong.
+    pub fn misconfigured(context: &'static str) -> Self {
+        Self::Misconfigured(InternalError {
+            context,
+            source: None,
+        })
+    }
+
     /// A dependency that is down; clients may retry after `retry_after`.
     pub fn unavailable(
         dependency: &'static str,
@@ -156,17 +189,16 @@ impl Fault {
 
     /// The status: 500 or 503.
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
+        self.code().status()
     }
 
-    /// The code sent in the problem body.
-    pub fn code(&self) -> &'static str {
+    /// The code sent in the problem body: `internal_error` for bugs and
+    /// misconfigurations alike (the caller needs no more), or
+    /// `service_unavailable`.
+    pub fn code(&self) -> Code {
         match self {
-            Self::Internal(_) => "internal_error",
-            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) | Self::Misconfigured(_) => Code::InternalError,
+            Self::Unavailable(_) => Code::ServiceUnavailable,
         }
     }
 }
@@ -175,6 +207,7 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Internal(e) => e.fmt(f),
+            Self::Misconfigured(e) => write!(f, "misconfigured: {}", e.context),
             Self::Unavailable(e) => e.fmt(f),
         }
     }
@@ -183,7 +216,7 @@ impl fmt::Display for Fault {
 impl StdError for Fault {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Self::Internal(e) => e.source(),
+            Self::Internal(e) | Self::Misconfigured(e) => e.source(),
             Self::Unavailable(e) => e.source(),
         }
     }
@@ -400,13 +433,13 @@ impl Denial {
         }
     }
 
-    /// The reason code sent as `code` in the problem body.
-    pub fn code(&self) -> &'static str {
+    /// The code sent as `code` in the problem body.
+    pub fn code(&self) -> Code {
         match self {
-            Self::Unauthenticated(u) => u.reason().code(),
-            Self::Forbidden(r) => r.reason().code(),
-            Self::NotFound => "not_found",
-            Self::TooManyRequests(_) => "too_many_requests",
+            Self::Unauthenticated(u) => Code::Authn(u.reason()),
+            Self::Forbidden(r) => Code::Forbidden(r.reason()),
+            Self::NotFound => Code::NotFound,
+            Self::TooManyRequests(_) => Code::TooManyRequests,
             Self::Fault(f) => f.code(),
         }
     }
@@ -441,26 +474,58 @@ impl Denial {
     /// The RFC 9457 body. With `expose_detail` false, `detail` is omitted
     /// (for production profiles that want nothing but the code).
     pub fn problem(&self, expose_detail: bool) -> Problem {
-        let detail: Option<Cow<'static, str>> = match self {
-            Self::Unauthenticated(u) => Some(match &u.rejection.description {
+        let detail: Cow<'static, str> = match self {
+            Self::Unauthenticated(u) => match &u.rejection.description {
                 Some(d) => d.clone(),
                 None => Cow::Borrowed(u.reason().description()),
-            }),
-            Self::Forbidden(r) => Some(Cow::Borrowed(r.reason().description())),
-            Self::NotFound => Some(Cow::Borrowed("the resource does not exist")),
-            Self::TooManyRequests(_) => Some(Cow::Borrowed("too many failed attempts")),
-            Self::Fault(Fault::Internal(_)) => Some(Cow::Borrowed("an internal error occurred")),
-            Self::Fault(Fault::Unavailable(_)) => Some(Cow::Borrowed(
-                "a service this request depends on is unavailable",
-            )),
+            },
+            other => Cow::Borrowed(other.code().description()),
         };
-        Problem::new(self.status(), self.code()).with_detail(detail.filter(|_| expose_detail))
+        Problem::new(self.status(), self.code()).with_detail(Some(detail).filter(|_| expose_detail))
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unauthenticated(u) => write!(f, "{} {}", u.status.as_u16(), u.rejection),
+            Self::Forbidden(r) => write!(f, "403 {}", r.forbidden),
+            Self::Fault(fault) => write!(f, "{} {fault}", fault.status().as_u16()),
+            other => write!(
+                f,
+                "{} {}: {}",
+                other.status().as_u16(),
+                other.code(),
+                other.code().description()
+            ),
+        }
+    }
+}
+
+impl StdError for Denial {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Fault(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
 impl From<Fault> for Denial {
     fn from(f: Fault) -> Self {
         Self::Fault(f)
+    }
+}
+
+impl From<Forbidden> for Denial {
+    fn from(f: Forbidden) -> Self {
+        Self::forbidden(f)
+    }
+}
+
+impl From<ForbiddenReason> for Denial {
+    fn from(r: ForbiddenReason) -> Self {
+        Self::forbidden(Forbidden::new(r))
     }
 }
 

@@ -9,6 +9,8 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
+use crate::reason::Code;
+
 /// The media type of problem bodies.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -24,12 +26,12 @@ pub struct Problem {
     detail: Option<Cow<'static, str>>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     instance: Option<String>,
-    code: &'static str,
+    code: Code,
 }
 
 impl Problem {
     /// A problem for `status` with reason code `code`.
-    pub fn new(status: StatusCode, code: &'static str) -> Self {
+    pub fn new(status: StatusCode, code: Code) -> Self {
         Self {
             type_uri: Cow::Borrowed("about:blank"),
             title: Cow::Borrowed(status.canonical_reason().unwrap_or("Error")),
@@ -89,7 +91,7 @@ impl Problem {
     }
 
     /// The reason code extension member.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         self.code
     }
 
@@ -107,8 +109,11 @@ mod tests {
 
     #[test]
     fn serializes_rfc9457_members() {
-        let p = Problem::new(StatusCode::UNAUTHORIZED, "missing_credentials")
-            .with_detail(Some("authentication is required".into()));
+        let p = Problem::new(
+            StatusCode::UNAUTHORIZED,
+            Code::Authn(crate::AuthnReason::MissingCredentials),
+        )
+        .with_detail(Some("authentication is required".into()));
         let v: serde_json::Value = serde_json::from_slice(&p.to_json()).unwrap();
         assert_eq!(v["type"], "about:blank");
         assert_eq!(v["title"], "Unauthorized");

@@ -225,6 +225,168 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Every code a bouncer response can carry as `code` in its problem body:
+/// the 19 reason codes of the contract, and the four codes of answers that
+/// are not 401/403 (`not_found`, `too_many_requests`, `internal_error`,
+/// `service_unavailable`). One vocabulary for every adapter, the decision
+/// log, metrics and the explain tools: no string literals elsewhere.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// A 401 reason.
+    Authn(AuthnReason),
+    /// A 403 reason.
+    Forbidden(ForbiddenReason),
+    /// 404: the resource does not exist.
+    NotFound,
+    /// 429: too many failed attempts.
+    TooManyRequests,
+    /// 500: a bug, or a misconfiguration.
+    InternalError,
+    /// 503: a dependency is unreachable.
+    ServiceUnavailable,
+}
+
+impl Code {
+    /// Every code: the 401 reasons, the 403 reasons, then the others.
+    pub const ALL: &'static [Code] = &[
+        Self::Authn(AuthnReason::MissingCredentials),
+        Self::Authn(AuthnReason::MalformedCredentials),
+        Self::Authn(AuthnReason::UnsupportedScheme),
+        Self::Authn(AuthnReason::InvalidCredentials),
+        Self::Authn(AuthnReason::InvalidToken),
+        Self::Authn(AuthnReason::TokenExpired),
+        Self::Authn(AuthnReason::TokenRevoked),
+        Self::Authn(AuthnReason::SessionInvalid),
+        Self::Authn(AuthnReason::MfaRequired),
+        Self::Forbidden(ForbiddenReason::BlockedPath),
+        Self::Forbidden(ForbiddenReason::IpBlocked),
+        Self::Forbidden(ForbiddenReason::GeoBlocked),
+        Self::Forbidden(ForbiddenReason::AccountSuspended),
+        Self::Forbidden(ForbiddenReason::TenantMismatch),
+        Self::Forbidden(ForbiddenReason::ElevationRequired),
+        Self::Forbidden(ForbiddenReason::InsufficientPermission),
+        Self::Forbidden(ForbiddenReason::InsufficientScope),
+        Self::Forbidden(ForbiddenReason::NotShared),
+        Self::Forbidden(ForbiddenReason::ReadOnly),
+        Self::NotFound,
+        Self::TooManyRequests,
+        Self::InternalError,
+        Self::ServiceUnavailable,
+    ];
+
+    /// The wire form, e.g. `missing_credentials`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Authn(r) => r.code(),
+            Self::Forbidden(r) => r.code(),
+            Self::NotFound => "not_found",
+            Self::TooManyRequests => "too_many_requests",
+            Self::InternalError => "internal_error",
+            Self::ServiceUnavailable => "service_unavailable",
+        }
+    }
+
+    /// The code for a wire form, `None` for anything else.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+
+    /// The status this code is sent with by default. (Under the strict
+    /// RFC 6750 profile `malformed_credentials` is 400 instead: see
+    /// [`Profile::status_of`](crate::Profile::status_of).)
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::Authn(r) => r.status(),
+            Self::Forbidden(r) => r.status(),
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The 401/403 reason, for the codes that are one.
+    pub const fn reason(self) -> Option<Reason> {
+        match self {
+            Self::Authn(r) => Some(Reason::Authn(r)),
+            Self::Forbidden(r) => Some(Reason::Forbidden(r)),
+            _ => None,
+        }
+    }
+
+    /// A fixed, safe description (the problem body's `detail`).
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Authn(r) => r.description(),
+            Self::Forbidden(r) => r.description(),
+            Self::NotFound => "the resource does not exist",
+            Self::TooManyRequests => "too many failed attempts",
+            Self::InternalError => "an internal error occurred",
+            Self::ServiceUnavailable => "a service this request depends on is unavailable",
+        }
+    }
+}
+
+impl From<AuthnReason> for Code {
+    fn from(r: AuthnReason) -> Self {
+        Self::Authn(r)
+    }
+}
+
+impl From<ForbiddenReason> for Code {
+    fn from(r: ForbiddenReason) -> Self {
+        Self::Forbidden(r)
+    }
+}
+
+impl From<Reason> for Code {
+    fn from(r: Reason) -> Self {
+        match r {
+            Reason::Authn(r) => Self::Authn(r),
+            Reason::Forbidden(r) => Self::Forbidden(r),
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::str::FromStr for Code {
+    type Err = UnknownCode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or(UnknownCode)
+    }
+}
+
+/// A string that is not one of bouncer's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a bouncer code")]
+pub struct UnknownCode;
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +404,21 @@ mod tests {
             assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
         }
         assert_eq!(seen.len(), 19);
+    }
+
+    #[test]
+    fn every_code_round_trips_and_is_unique() {
+        let mut seen = HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+            assert_eq!(c.as_str().parse::<Code>(), Ok(*c));
+            assert_eq!(c.reason().map(Code::from), c.reason().map(|_| *c));
+        }
+        assert_eq!(seen.len(), 23);
+        assert_eq!(Code::parse("Missing_Credentials"), None);
+        assert_eq!(Code::NotFound.status(), StatusCode::NOT_FOUND);
+        assert_eq!(Code::ServiceUnavailable.status().as_u16(), 503);
     }
 
     #[test]

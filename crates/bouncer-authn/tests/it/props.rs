@@ -71,7 +71,7 @@ proptest! {
         let header = format!("Bearer {token}");
         let (p, ()) = http::Request::get("/").header("authorization", header).body(()).unwrap().into_parts();
         let v = rt().block_on(g.decide(&RequestContext::from_parts(&p), &Requirement::authenticated()));
-        let code = v.decision().denial().map(|d| d.code());
+        let code = v.decision().denial().map(|d| d.code().as_str());
         prop_assert!(matches!(code, Some("invalid_token" | "malformed_credentials")), "{:?}", code);
     }
 

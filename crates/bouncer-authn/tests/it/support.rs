@@ -93,5 +93,5 @@ pub(crate) async fn decide(gate: &Gate, headers: &[(&str, &str)]) -> Verdict {
 }
 
 pub(crate) fn code(v: &Verdict) -> &'static str {
-    v.decision().denial().map_or("allow", |d| d.code())
+    v.decision().denial().map_or("allow", |d| d.code().as_str())
 }

@@ -115,7 +115,7 @@ async fn run(method: &str, user: &str, req: Requirement) -> Verdict {
 }
 
 fn code(v: &Verdict) -> &'static str {
-    v.decision().denial().map_or("allow", |d| d.code())
+    v.decision().denial().map_or("allow", |d| d.code().as_str())
 }
 
 fn doc(org: &str, id: &str, perm: &'static str) -> Requirement {

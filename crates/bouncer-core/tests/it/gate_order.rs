@@ -156,7 +156,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn code(v: &Verdict) -> &'static str {
-    v.decision().denial().map_or("allow", |d| d.code())
+    v.decision().denial().map_or("allow", |d| d.code().as_str())
 }
 
 fn protected() -> Requirement {
