@@ -3,7 +3,10 @@
 //!
 //! The parser is bounded ([`MAX_AUTHORIZATION_LEN`]), treats the scheme
 //! case-insensitively, refuses more than one `Authorization` field, and
-//! never panics on any bytes.
+//! never panics on any bytes. It reads the field's octets: obs-text
+//! (%x80-FF) in a quoted auth-param value is opaque data (RFC 9110 §5.5),
+//! read with [`Credentials::param_bytes`]; empty elements of the auth-param
+//! list are skipped (`Digest , username="a"`, §5.6.1.2).
 //!
 //! ```
 //! use bouncer_core::authorization::Credentials;
@@ -19,7 +22,7 @@ use std::fmt;
 use http::header::AUTHORIZATION;
 use http::HeaderMap;
 
-use crate::syntax::{Cursor, SyntaxError};
+use crate::syntax::{self, Cursor, ParamValue, SyntaxError};
 
 /// The longest `Authorization` value accepted, in bytes. Large enough for
 /// JWTs with many claims; anything longer is malformed.
@@ -35,37 +38,51 @@ pub enum AuthorizationError {
     /// Longer than the configured bound.
     #[error("the Authorization value is longer than {0} bytes")]
     TooLong(usize),
-    /// Bytes outside visible ASCII, SP and HTAB.
-    #[error("the Authorization value is not visible ASCII")]
-    NotAscii,
     /// Not `credentials` syntax.
     #[error("malformed Authorization value: {0}")]
     Syntax(#[from] SyntaxError),
 }
 
 /// Parsed credentials: a scheme with a token68 or auth-params. `Debug`
-/// redacts the token and the parameter values.
+/// redacts the token and the parameter values. Equality compares values
+/// octet by octet.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     scheme: String,
     token68: Option<String>,
-    params: Vec<(String, String)>,
+    params: Vec<(String, ParamValue)>,
 }
 
 impl Credentials {
-    /// Parses one `Authorization` value.
+    /// Parses one `Authorization` value. Non-ASCII characters are obs-text:
+    /// legal inside quoted-strings (as their UTF-8 octets), nowhere else.
     pub fn parse(value: &str) -> Result<Self, AuthorizationError> {
         Self::parse_bounded(value, MAX_AUTHORIZATION_LEN)
     }
 
     /// Parses one value with an explicit length bound.
     pub fn parse_bounded(value: &str, max_len: usize) -> Result<Self, AuthorizationError> {
+        Self::parse_bytes_bounded(value.as_bytes(), max_len)
+    }
+
+    /// Parses one value given as octets, the form it has on the wire
+    /// (`HeaderValue::as_bytes`).
+    pub fn parse_bytes(value: &[u8]) -> Result<Self, AuthorizationError> {
+        Self::parse_bytes_bounded(value, MAX_AUTHORIZATION_LEN)
+    }
+
+    /// Parses octets with an explicit length bound.
+    pub fn parse_bytes_bounded(value: &[u8], max_len: usize) -> Result<Self, AuthorizationError> {
         if value.len() > max_len {
             return Err(AuthorizationError::TooLong(max_len));
         }
-        let trimmed = value.trim_matches(|c| c == ' ' || c == '\t');
-        let mut cursor = Cursor::new(trimmed);
+        let mut cursor = Cursor::new(syntax::trim_ows(value));
         let e = cursor.element(false)?;
+        // `element(false)` only succeeds at the end; credentials are one
+        // element, never a list, so nothing may follow.
+        if !cursor.at_end() {
+            return Err(SyntaxError::Unexpected(value.len()).into());
+        }
         Ok(Self {
             scheme: e.scheme,
             token68: e.token68,
@@ -83,11 +100,7 @@ impl Credentials {
         if values.next().is_some() {
             return Err(AuthorizationError::Multiple);
         }
-        if first.len() > MAX_AUTHORIZATION_LEN {
-            return Err(AuthorizationError::TooLong(MAX_AUTHORIZATION_LEN));
-        }
-        let s = first.to_str().map_err(|_| AuthorizationError::NotAscii)?;
-        Self::parse(s).map(Some)
+        Self::parse_bytes(first.as_bytes()).map(Some)
     }
 
     /// The scheme as sent.
@@ -105,12 +118,25 @@ impl Credentials {
         self.token68.as_deref()
     }
 
-    /// A parameter by case-insensitive name.
+    /// A parameter's value as text, by case-insensitive name: exact when
+    /// its octets are UTF-8 (always for ASCII), with U+FFFD for invalid
+    /// sequences otherwise. Compare secrets and identifiers with
+    /// [`param_bytes`](Self::param_bytes), which cannot conflate two values.
     pub fn param(&self, name: &str) -> Option<&str> {
+        self.find(name).map(ParamValue::text)
+    }
+
+    /// A parameter's value as the octets received, by case-insensitive
+    /// name (obs-text is opaque data, RFC 9110 §5.5).
+    pub fn param_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.find(name).map(ParamValue::octets)
+    }
+
+    fn find(&self, name: &str) -> Option<&ParamValue> {
         self.params
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Whether the credentials carry nothing after the scheme.
@@ -144,13 +170,16 @@ pub fn is_token68(s: &str) -> bool {
 
 /// The scheme name of the first `Authorization` field, without parsing the
 /// rest: enough to decide which authenticator the credentials are for.
-/// `None` when absent or not even a token.
+/// `None` when absent or not even a token. Reads octets, so obs-text later
+/// in the value does not hide the scheme.
 pub fn scheme_of(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let v = v.trim_start_matches([' ', '\t']);
-    let end = v.find([' ', '\t']).unwrap_or(v.len());
-    let scheme = v.get(..end)?;
-    crate::syntax::is_token(scheme).then_some(scheme)
+    let v = syntax::trim_ows(headers.get(AUTHORIZATION)?.as_bytes());
+    let end = v
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .unwrap_or(v.len());
+    let scheme = std::str::from_utf8(v.get(..end)?).ok()?;
+    syntax::is_token(scheme).then_some(scheme)
 }
 
 /// Whether the first `Authorization` field uses `scheme`
@@ -186,6 +215,7 @@ mod tests {
             "Bearer abc def",
             "Bearer a\"b",
             "Bearer abc,",
+            "Bearer,",
             "=abc",
             "Bearer a=b=c",
         ] {
@@ -225,5 +255,49 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_static("  BEARER x y z"));
         assert_eq!(scheme_of(&h), Some("BEARER"));
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_bytes(b"Digest username=\"J\xe4ger\"").unwrap(),
+        );
+        assert_eq!(scheme_of(&h), Some("Digest"));
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_bytes(b"B\xe4sic x").unwrap(),
+        );
+        assert_eq!(scheme_of(&h), None);
+    }
+
+    #[test]
+    fn obs_text_in_quoted_values_is_opaque_data() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_bytes(b"Digest username=\"J\xe4ger\", realm=\"r\"").unwrap(),
+        );
+        let c = Credentials::from_headers(&h).unwrap().unwrap();
+        assert_eq!(c.param_bytes("username"), Some(&b"J\xe4ger"[..]));
+        assert_eq!(c.param("username"), Some("J\u{fffd}ger"));
+        assert_eq!(c.param("realm"), Some("r"));
+        let c = Credentials::parse("Digest username=\"Jäger\"").unwrap();
+        assert_eq!(c.param("username"), Some("Jäger"));
+        // Two different octet strings never compare equal through their text.
+        let a = Credentials::parse_bytes(b"X p=\"\xe4\"").unwrap();
+        let b = Credentials::parse_bytes(b"X p=\"\xf6\"").unwrap();
+        assert_eq!(a.param("p"), b.param("p"));
+        assert_ne!(a, b);
+        // Outside a quoted-string, obs-text is not credentials syntax.
+        assert!(Credentials::parse_bytes(b"Bearer \xe4bc").is_err());
+    }
+
+    #[test]
+    fn empty_auth_param_elements_are_skipped() {
+        let c = Credentials::parse(r#"Digest , username="a", ,realm="b" ,"#).unwrap();
+        assert_eq!(
+            (c.param("username"), c.param("realm")),
+            (Some("a"), Some("b"))
+        );
+        // No SP after the scheme: not credentials.
+        assert!(Credentials::parse("Bearer,").is_err());
+        assert!(Credentials::parse("Bearer, abc").is_err());
     }
 }

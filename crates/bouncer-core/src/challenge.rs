@@ -7,6 +7,17 @@
 //! quoted-string (§11.5), other values are quoted when they are not tokens,
 //! and only `"` and `\` are escaped.
 //!
+//! Parsing follows the recipient rules: empty list elements are skipped
+//! before, between and after challenges and among one challenge's
+//! parameters (RFC 9110 §5.6.1.2: `Basic , realm="a"` is one challenge), and
+//! a quoted-string may carry obs-text (%x80-FF), kept as opaque data
+//! (§5.5). The parser reads octets ([`Challenge::parse_list_bytes`],
+//! [`Challenge::parse_headers`]); a value reads as text with
+//! [`Challenge::get`] (exact when it is UTF-8, lossy otherwise) and as the
+//! octets received with [`Challenge::get_bytes`]. What we build is plain
+//! ASCII; a parsed challenge re-sent with [`Challenge::to_header_value`]
+//! carries its octets unchanged.
+//!
 //! ```
 //! use bouncer_core::challenge::{BearerError, Challenge};
 //!
@@ -30,7 +41,7 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::reason::{AuthnReason, ForbiddenReason, Reason};
-use crate::syntax::{self, Cursor, SyntaxError};
+use crate::syntax::{self, Cursor, ParamValue, SyntaxError};
 
 /// Why a challenge could not be built or parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,7 +56,8 @@ pub enum ChallengeError {
     /// A parameter occurs twice (names are case-insensitive).
     #[error("auth-param `{0}` occurs twice")]
     DuplicateParam(String),
-    /// A value holds characters that cannot be sent (controls, non-ASCII).
+    /// A value given to a builder holds characters we do not send
+    /// (controls, non-ASCII).
     #[error("the value of `{0}` cannot be sent in a header")]
     InvalidValue(&'static str),
     /// A value breaks its parameter's own character rules (RFC 6750 §3).
@@ -62,7 +74,7 @@ pub enum ChallengeError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Param {
     name: String,
-    value: String,
+    value: ParamValue,
     /// Always send as quoted-string (realm, and every RFC 6750/7617 param).
     quoted: bool,
 }
@@ -70,8 +82,8 @@ struct Param {
 /// One challenge: an auth-scheme with a token68 or auth-params.
 ///
 /// Equality compares the scheme case-insensitively, parameter names
-/// case-insensitively and values exactly, ignoring how a value was quoted —
-/// the same meaning a recipient gives them.
+/// case-insensitively and values octet by octet, ignoring how a value was
+/// quoted — the same meaning a recipient gives them.
 #[derive(Debug, Clone, Eq)]
 pub struct Challenge {
     scheme: String,
@@ -84,11 +96,9 @@ impl PartialEq for Challenge {
         self.scheme.eq_ignore_ascii_case(&other.scheme)
             && self.token68 == other.token68
             && self.params.len() == other.params.len()
-            && self
-                .params
-                .iter()
-                .zip(&other.params)
-                .all(|(a, b)| a.name.eq_ignore_ascii_case(&b.name) && a.value == b.value)
+            && self.params.iter().zip(&other.params).all(|(a, b)| {
+                a.name.eq_ignore_ascii_case(&b.name) && a.value.octets() == b.value.octets()
+            })
     }
 }
 
@@ -145,7 +155,7 @@ impl Challenge {
         }
         self.params.push(Param {
             name: name.to_owned(),
-            value: value.to_owned(),
+            value: ParamValue::from_text(value),
             quoted,
         });
         Ok(self)
@@ -182,30 +192,80 @@ impl Challenge {
         self.token68.as_deref()
     }
 
-    /// A parameter's value, by case-insensitive name.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    fn find(&self, name: &str) -> Option<&Param> {
         self.params
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
-            .map(|p| p.value.as_str())
     }
 
-    /// The parameters in order, as `(name, value)`.
+    /// A parameter's value as text, by case-insensitive name.
+    ///
+    /// Exact for every value we build and every parsed value whose octets
+    /// are UTF-8. A parsed value with other obs-text (a Latin-1 realm, say)
+    /// reads with U+FFFD in place of the invalid sequences; use
+    /// [`get_bytes`](Self::get_bytes) for its octets.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.find(name).map(|p| p.value.text())
+    }
+
+    /// A parameter's value as the octets received (or given), by
+    /// case-insensitive name. obs-text is opaque data (RFC 9110 §5.5): these
+    /// octets are what to compare, store or re-send.
+    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.find(name).map(|p| p.value.octets())
+    }
+
+    /// The parameters in order, as `(name, value)`, values as text (see
+    /// [`get`](Self::get)).
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
         self.params
             .iter()
-            .map(|p| (p.name.as_str(), p.value.as_str()))
+            .map(|p| (p.name.as_str(), p.value.text()))
     }
 
-    /// The challenge as a header value. Infallible: every part was validated
-    /// at construction and is visible ASCII.
+    /// The parameters in order, as `(name, octets)` (see
+    /// [`get_bytes`](Self::get_bytes)).
+    pub fn params_bytes(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.params
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.octets()))
+    }
+
+    fn render(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        syntax::render(
+            &mut out,
+            &self.scheme,
+            self.token68.as_deref(),
+            self.params
+                .iter()
+                .map(|p| (p.name.as_str(), p.value.octets(), p.quoted)),
+        );
+        out
+    }
+
+    /// The challenge as a header value. Infallible: what a builder took was
+    /// validated as visible ASCII, SP and HTAB, and a parsed value adds only
+    /// obs-text, all of them valid field octets. A parsed value's octets
+    /// are sent unchanged.
     pub fn to_header_value(&self) -> HeaderValue {
-        HeaderValue::from_str(&self.to_string())
+        HeaderValue::from_bytes(&self.render())
             .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
     }
 
     /// Parses a `WWW-Authenticate` field value (`#challenge`).
+    ///
+    /// Non-ASCII characters of `value` are obs-text: legal inside
+    /// quoted-strings (as their UTF-8 octets), nowhere else.
     pub fn parse_list(value: &str) -> Result<Vec<Challenge>, ChallengeError> {
+        Self::parse_list_bytes(value.as_bytes())
+    }
+
+    /// Parses a `WWW-Authenticate` field value given as octets, the form it
+    /// has on the wire (`HeaderValue::as_bytes`). obs-text (%x80-FF) inside
+    /// quoted-strings is kept as opaque data (RFC 9110 §5.5); control
+    /// characters are refused.
+    pub fn parse_list_bytes(value: &[u8]) -> Result<Vec<Challenge>, ChallengeError> {
         Ok(Cursor::new(value)
             .list()?
             .into_iter()
@@ -214,14 +274,13 @@ impl Challenge {
     }
 
     /// Parses every `WWW-Authenticate` field line of a header map, in order
-    /// (several lines are one comma-separated list, RFC 9110 §5.3).
+    /// (several lines are one comma-separated list, RFC 9110 §5.3). Each
+    /// line is read as octets, so obs-text in a quoted-string parses (which
+    /// `HeaderValue::to_str` would refuse).
     pub fn parse_headers(headers: &http::HeaderMap) -> Result<Vec<Challenge>, ChallengeError> {
         let mut out = Vec::new();
         for v in headers.get_all(http::header::WWW_AUTHENTICATE) {
-            let s = v
-                .to_str()
-                .map_err(|_| ChallengeError::Syntax(SyntaxError::NotAscii))?;
-            out.extend(Self::parse_list(s)?);
+            out.extend(Self::parse_list_bytes(v.as_bytes())?);
         }
         Ok(out)
     }
@@ -246,16 +305,13 @@ impl Challenge {
     }
 }
 
+/// The challenge in `WWW-Authenticate` syntax. Exact for every challenge
+/// we build and every parsed one whose values are UTF-8; a parsed value
+/// with other obs-text shows U+FFFD ([`Challenge::to_header_value`] keeps
+/// its octets).
 impl fmt::Display for Challenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(64);
-        syntax::render(
-            &mut out,
-            &self.scheme,
-            self.token68.as_deref(),
-            self.params.iter().map(|p| (&p.name, &p.value, p.quoted)),
-        );
-        f.write_str(&out)
+        f.write_str(&String::from_utf8_lossy(&self.render()))
     }
 }
 
@@ -442,7 +498,7 @@ impl BearerChallenge {
 
 /// Renders several challenges on one field line, comma-separated. Prefer
 /// one field line per challenge for interoperability (RFC 9110 §11.6.1);
-/// this is for logs and tests.
+/// this is for logs and tests. Text, as [`Challenge`]'s `Display`.
 pub fn render_list(challenges: &[Challenge]) -> String {
     challenges
         .iter()
@@ -574,6 +630,71 @@ mod tests {
         assert_eq!(parsed.len(), 2);
         assert_eq!(parsed[0].get("realm"), Some("a"));
         assert_eq!(parsed[1].get("charset"), Some("UTF-8"));
+    }
+
+    #[test]
+    fn empty_element_between_scheme_and_first_param() {
+        let basic = Challenge::new("Basic")
+            .unwrap()
+            .param("realm", "foo")
+            .unwrap();
+        assert_eq!(
+            Challenge::parse_list(r#"Basic , realm="foo""#).unwrap(),
+            vec![basic.clone()]
+        );
+        let bearer = Challenge::bearer()
+            .error(BearerError::InvalidToken)
+            .build()
+            .unwrap();
+        assert_eq!(
+            Challenge::parse_list(r#"Bearer , error="invalid_token""#).unwrap(),
+            vec![bearer.clone()]
+        );
+        assert_eq!(
+            Challenge::parse_list(
+                r#", , Basic  ,realm="foo" , , Bearer ,, error="invalid_token" ,"#
+            )
+            .unwrap(),
+            vec![basic, bearer]
+        );
+        // Without SP after the scheme the comma ends the challenge, and
+        // `realm="foo"` is no challenge.
+        assert!(Challenge::parse_list(r#"Basic, realm="foo""#).is_err());
+    }
+
+    #[test]
+    fn obs_text_realm_from_a_header_map() {
+        let mut h = http::HeaderMap::new();
+        h.append(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_bytes(b"Basic realm=\"foo-\xe4\", charset=\"UTF-8\"").unwrap(),
+        );
+        h.append(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_bytes("Bearer realm=\"f\u{f6}\u{f6}\"".as_bytes()).unwrap(),
+        );
+        let parsed = Challenge::parse_headers(&h).unwrap();
+        assert_eq!(parsed[0].get_bytes("realm"), Some(&b"foo-\xe4"[..]));
+        assert_eq!(parsed[0].get("realm"), Some("foo-\u{fffd}"));
+        assert_eq!(parsed[1].get("realm"), Some("f\u{f6}\u{f6}"));
+        // Re-sent octet for octet; the text form is lossy only where the
+        // octets are not UTF-8.
+        assert_eq!(
+            parsed[0].to_header_value().as_bytes(),
+            b"Basic realm=\"foo-\xe4\", charset=UTF-8"
+        );
+        assert_eq!(
+            parsed[0].to_string(),
+            "Basic realm=\"foo-\u{fffd}\", charset=UTF-8"
+        );
+        assert_eq!(parsed[1].to_string(), "Bearer realm=\"f\u{f6}\u{f6}\"");
+        // A different octet is a different value.
+        let other =
+            Challenge::parse_list_bytes(b"Basic realm=\"foo-\xf6\", charset=UTF-8").unwrap();
+        assert_eq!(other[0].get("realm"), parsed[0].get("realm"));
+        assert_ne!(other[0], parsed[0]);
+        // Builders still send ASCII only.
+        assert!(Challenge::basic("f\u{f6}\u{f6}").is_err());
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! RFC 9110 §5.6 and §11 syntax: tokens, token68, quoted strings, and a
 //! cursor-based parser for `challenge` / `credentials` lists.
 //!
-//! The parser works on bytes and never indexes out of bounds; every failure
-//! is a [`SyntaxError`].
+//! The parser works on a field value's octets (not `&str`: obs-text,
+//! %x80-FF, is legal inside quoted-strings and is kept as opaque data,
+//! RFC 9110 §5.5 / §5.6.4), skips empty list elements wherever a list
+//! allows them (§5.6.1.2), and never indexes out of bounds; every failure is
+//! a [`SyntaxError`]. What we render is plain ASCII unless it re-sends
+//! obs-text that was parsed.
 
 const TCHAR: u8 = 1;
 const TOKEN68: u8 = 2;
@@ -45,7 +49,12 @@ pub(crate) const fn is_token68_char(b: u8) -> bool {
 
 /// Whether `s` is a non-empty `token`.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
+    is_token_bytes(s.as_bytes())
+}
+
+/// Whether `b` is a non-empty `token`.
+fn is_token_bytes(b: &[u8]) -> bool {
+    !b.is_empty() && b.iter().copied().all(is_tchar)
 }
 
 /// Whether `s` is a `token68`: `1*token68char *"="`.
@@ -60,27 +69,46 @@ pub(crate) fn is_quotable(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
+/// `qdtext` and the second octet of a `quoted-pair` (RFC 9110 §5.6.4):
+/// HTAB, SP, VCHAR and `obs-text` (%x80-FF). Everything else is a control
+/// character (CTL or DEL), which no field value may carry.
+fn is_quoted_octet(b: u8) -> bool {
+    b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
+}
+
+/// Leading and trailing OWS removed: it is not part of a field value
+/// (RFC 9110 §5.5).
+pub(crate) fn trim_ows(mut b: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = b {
+        b = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = b {
+        b = rest;
+    }
+    b
+}
+
 /// Appends `value` as a quoted-string, escaping only `"` and `\`
 /// (RFC 9110 §5.6.4: "A sender SHOULD NOT generate a quoted-pair ... except
-/// where necessary").
-pub(crate) fn push_quoted(out: &mut String, value: &str) {
-    out.push('"');
-    for c in value.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
+/// where necessary"). Other octets, obs-text included, are copied as they are.
+fn push_quoted(out: &mut Vec<u8>, value: &[u8]) {
+    out.push(b'"');
+    for &b in value {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
         }
-        out.push(c);
+        out.push(b);
     }
-    out.push('"');
+    out.push(b'"');
 }
 
 /// Appends `name=value`, quoting the value when `force_quote` is set or the
 /// value is not a token.
-pub(crate) fn push_param(out: &mut String, name: &str, value: &str, force_quote: bool) {
-    out.push_str(name);
-    out.push('=');
-    if !force_quote && is_token(value) {
-        out.push_str(value);
+fn push_param(out: &mut Vec<u8>, name: &str, value: &[u8], force_quote: bool) {
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'=');
+    if !force_quote && is_token_bytes(value) {
+        out.extend_from_slice(value);
     } else {
         push_quoted(out, value);
     }
@@ -102,9 +130,57 @@ pub enum SyntaxError {
     /// A parameter name occurs twice in one challenge.
     #[error("duplicate auth-param name")]
     DuplicateParam,
-    /// The value contains bytes outside visible ASCII, SP and HTAB.
-    #[error("the value is not visible ASCII")]
-    NotAscii,
+    /// A control character (a CTL other than HTAB, or DEL) inside a
+    /// quoted-string. obs-text (%x80-FF) is not one: it is opaque data.
+    #[error("control character at byte {0}")]
+    Control(usize),
+}
+
+/// An auth-param value as received: opaque octets (RFC 9110 §5.5, obs-text
+/// included), with a UTF-8 text view.
+///
+/// The text is exact whenever the octets are UTF-8 (every ASCII value, and
+/// every value parsed from a `&str`); otherwise invalid sequences read as
+/// U+FFFD and the octets are kept beside it. Equality is octet equality.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ParamValue {
+    text: String,
+    /// The octets, only when they are not UTF-8 (else `text` holds them).
+    raw: Option<Box<[u8]>>,
+}
+
+impl ParamValue {
+    /// A value from received octets.
+    pub(crate) fn from_octets(octets: Vec<u8>) -> Self {
+        match String::from_utf8(octets) {
+            Ok(text) => Self { text, raw: None },
+            Err(e) => {
+                let raw = e.into_bytes();
+                Self {
+                    text: String::from_utf8_lossy(&raw).into_owned(),
+                    raw: Some(raw.into_boxed_slice()),
+                }
+            }
+        }
+    }
+
+    /// A value from text (what our builders take).
+    pub(crate) fn from_text(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            raw: None,
+        }
+    }
+
+    /// The UTF-8 reading of the octets (lossy only when they are not UTF-8).
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The octets exactly as received.
+    pub(crate) fn octets(&self) -> &[u8] {
+        self.raw.as_deref().unwrap_or(self.text.as_bytes())
+    }
 }
 
 /// One parsed `challenge` or `credentials` element.
@@ -112,8 +188,12 @@ pub enum SyntaxError {
 pub(crate) struct Element {
     pub(crate) scheme: String,
     pub(crate) token68: Option<String>,
-    pub(crate) params: Vec<(String, String)>,
+    pub(crate) params: Vec<(String, ParamValue)>,
 }
+
+/// Up to this many auth-params, duplicates are found by a linear scan;
+/// past it, by a set (a 16 KiB Digest header must not cost quadratic time).
+const LINEAR_DUPLICATE_SCAN: usize = 16;
 
 pub(crate) struct Cursor<'a> {
     bytes: &'a [u8],
@@ -121,11 +201,9 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(s: &'a str) -> Self {
-        Self {
-            bytes: s.as_bytes(),
-            pos: 0,
-        }
+    /// A cursor over a field value's octets.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -154,24 +232,25 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
+    fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a [u8] {
         let start = self.pos;
         while self.peek().is_some_and(&pred) {
             self.pos += 1;
         }
-        // Only ASCII predicates are used, so the slice is valid UTF-8.
-        std::str::from_utf8(self.bytes.get(start..self.pos).unwrap_or_default()).unwrap_or_default()
+        self.bytes.get(start..self.pos).unwrap_or_default()
     }
 
+    /// A `token`. tchars are ASCII, so the slice is always UTF-8.
     fn token(&mut self) -> Option<&'a str> {
         let t = self.take_while(is_tchar);
-        (!t.is_empty()).then_some(t)
+        std::str::from_utf8(t).ok().filter(|t| !t.is_empty())
     }
 
-    fn quoted_string(&mut self) -> Result<String, SyntaxError> {
+    /// A `quoted-string`, unescaped, as octets (obs-text kept as is).
+    fn quoted_string(&mut self) -> Result<Vec<u8>, SyntaxError> {
         // Caller has checked the opening quote.
         self.pos += 1;
-        let mut out = String::new();
+        let mut out = Vec::new();
         loop {
             match self.peek() {
                 None => return Err(SyntaxError::UnterminatedQuote),
@@ -183,17 +262,17 @@ impl<'a> Cursor<'a> {
                     let escaped = self
                         .peek_at(self.pos + 1)
                         .ok_or(SyntaxError::UnterminatedQuote)?;
-                    if !(escaped == b'\t' || (b' '..=b'~').contains(&escaped)) {
-                        return Err(SyntaxError::NotAscii);
+                    if !is_quoted_octet(escaped) {
+                        return Err(SyntaxError::Control(self.pos + 1));
                     }
-                    out.push(char::from(escaped));
+                    out.push(escaped);
                     self.pos += 2;
                 }
-                Some(b) if b == b'\t' || (b' '..=b'~').contains(&b) => {
-                    out.push(char::from(b));
+                Some(b) if is_quoted_octet(b) => {
+                    out.push(b);
                     self.pos += 1;
                 }
-                Some(_) => return Err(SyntaxError::NotAscii),
+                Some(_) => return Err(SyntaxError::Control(self.pos)),
             }
         }
     }
@@ -223,7 +302,7 @@ impl<'a> Cursor<'a> {
         matches!(self.peek_at(i), Some(b'"')) || self.peek_at(i).is_some_and(is_tchar)
     }
 
-    fn auth_param(&mut self) -> Result<(String, String), SyntaxError> {
+    fn auth_param(&mut self) -> Result<(String, ParamValue), SyntaxError> {
         let name = self
             .token()
             .ok_or(SyntaxError::Unexpected(self.pos))?
@@ -239,14 +318,19 @@ impl<'a> Cursor<'a> {
         } else {
             self.token()
                 .ok_or(SyntaxError::Unexpected(self.pos))?
-                .to_owned()
+                .as_bytes()
+                .to_vec()
         };
-        Ok((name, value))
+        Ok((name, ParamValue::from_octets(value)))
     }
 
     /// Parses one element: `auth-scheme [ 1*SP ( token68 / #auth-param ) ]`.
-    /// With `in_list`, a comma followed by something that is not an
-    /// auth-param ends the element (the next challenge starts there).
+    ///
+    /// `#auth-param` is a list, so it may start with, contain and end with
+    /// empty elements (`Basic , realm="a", , charset="UTF-8",`), each with
+    /// OWS around its comma. With `in_list`, a comma followed by something
+    /// that is not an auth-param ends the element (the next challenge
+    /// starts there); without it, the element must fill the whole input.
     pub(crate) fn element(&mut self, in_list: bool) -> Result<Element, SyntaxError> {
         let scheme = self.token().ok_or(SyntaxError::ExpectedScheme)?.to_owned();
         let mut element = Element {
@@ -254,42 +338,86 @@ impl<'a> Cursor<'a> {
             token68: None,
             params: Vec::new(),
         };
-        let before_space = self.pos;
+        let after_scheme = self.pos;
         while self.peek() == Some(b' ') {
             self.pos += 1;
         }
-        let had_space = self.pos > before_space;
+        let after_sp = self.pos;
+        let had_space = after_sp > after_scheme;
+        self.skip_ows();
         match self.peek() {
-            None | Some(b',') => return Ok(element),
-            Some(_) if !had_space => return Err(SyntaxError::Unexpected(self.pos)),
-            Some(_) => {}
-        }
-        if !self.at_auth_param() {
-            // token68
-            let body = self.take_while(is_token68_char);
-            if body.is_empty() {
+            // Trailing OWS is not part of the field value (RFC 9110 §5.5).
+            None => return Ok(element),
+            // No SP after the scheme: `OWS ","` ends a challenge and is no
+            // part of credentials.
+            Some(b',') if !had_space => {
+                return if in_list {
+                    Ok(element)
+                } else {
+                    Err(SyntaxError::Unexpected(self.pos))
+                };
+            }
+            // `1*SP` then `#auth-param` whose first elements are empty, or
+            // (in a list) the end of a challenge without parameters.
+            Some(b',') => {
+                let comma = self.pos;
+                self.skip_list_separators();
+                if self.at_end() {
+                    return Ok(element);
+                }
+                if !self.at_auth_param() {
+                    if in_list {
+                        self.pos = comma;
+                        return Ok(element);
+                    }
+                    return Err(SyntaxError::Unexpected(self.pos));
+                }
+            }
+            // What follows the scheme must be separated by SP alone
+            // (`1*SP`; an HTAB is not SP).
+            Some(_) if !had_space || self.pos != after_sp => {
                 return Err(SyntaxError::Unexpected(self.pos));
             }
-            let mut t = body.to_owned();
-            while self.peek() == Some(b'=') {
-                self.pos += 1;
-                t.push('=');
+            Some(_) if !self.at_auth_param() => {
+                let body = self.take_while(is_token68_char);
+                if body.is_empty() {
+                    return Err(SyntaxError::Unexpected(self.pos));
+                }
+                let mut t = body.to_vec();
+                while self.peek() == Some(b'=') {
+                    self.pos += 1;
+                    t.push(b'=');
+                }
+                // token68 characters are ASCII.
+                element.token68 = String::from_utf8(t).ok();
+                self.skip_ows();
+                return match self.peek() {
+                    None => Ok(element),
+                    Some(b',') if in_list => Ok(element),
+                    _ => Err(SyntaxError::Unexpected(self.pos)),
+                };
             }
-            element.token68 = Some(t);
-            self.skip_ows();
-            return match self.peek() {
-                None => Ok(element),
-                Some(b',') if in_list => Ok(element),
-                _ => Err(SyntaxError::Unexpected(self.pos)),
-            };
+            Some(_) => {}
         }
+        let mut names: Option<std::collections::HashSet<String>> = None;
         loop {
             let (name, value) = self.auth_param()?;
-            if element
-                .params
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(&name))
-            {
+            let duplicate = if element.params.len() < LINEAR_DUPLICATE_SCAN {
+                element
+                    .params
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(&name))
+            } else {
+                let set = names.get_or_insert_with(|| {
+                    element
+                        .params
+                        .iter()
+                        .map(|(n, _)| n.to_ascii_lowercase())
+                        .collect()
+                });
+                !set.insert(name.to_ascii_lowercase())
+            };
+            if duplicate {
                 return Err(SyntaxError::DuplicateParam);
             }
             element.params.push((name, value));
@@ -316,7 +444,8 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Parses `#challenge`.
+    /// Parses `#challenge`, skipping empty elements before, between and
+    /// after challenges.
     pub(crate) fn list(&mut self) -> Result<Vec<Element>, SyntaxError> {
         let mut out = Vec::new();
         loop {
@@ -329,24 +458,25 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Renders an element (shared by challenges and credentials).
-pub(crate) fn render(
-    out: &mut String,
+/// Renders an element (shared by challenges and credentials) as octets:
+/// values are copied as they are, so a parsed value's obs-text survives.
+pub(crate) fn render<'p>(
+    out: &mut Vec<u8>,
     scheme: &str,
     token68: Option<&str>,
-    params: impl Iterator<Item = (impl AsRef<str>, impl AsRef<str>, bool)>,
+    params: impl Iterator<Item = (&'p str, &'p [u8], bool)>,
 ) {
-    out.push_str(scheme);
+    out.extend_from_slice(scheme.as_bytes());
     if let Some(t) = token68 {
-        out.push(' ');
-        out.push_str(t);
+        out.push(b' ');
+        out.extend_from_slice(t.as_bytes());
         return;
     }
     let mut first = true;
     for (name, value, force) in params {
-        out.push_str(if first { " " } else { ", " });
+        out.extend_from_slice(if first { b" " } else { b", " });
         first = false;
-        push_param(out, name.as_ref(), value.as_ref(), force);
+        push_param(out, name, value, force);
     }
 }
 
@@ -354,41 +484,174 @@ pub(crate) fn render(
 mod tests {
     use super::*;
 
+    fn params(e: &Element) -> Vec<(&str, &[u8])> {
+        e.params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.octets()))
+            .collect()
+    }
+
     #[test]
     fn token68_with_padding_is_not_a_param() {
-        let mut c = Cursor::new("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        let mut c = Cursor::new(b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
         let e = c.element(false).unwrap();
         assert_eq!(e.token68.as_deref(), Some("QWxhZGRpbjpvcGVuIHNlc2FtZQ=="));
     }
 
     #[test]
     fn bws_around_equals_is_accepted() {
-        let mut c = Cursor::new("Newauth realm = \"apps\" , type= 1");
+        let mut c = Cursor::new(b"Newauth realm = \"apps\" , type= 1");
         let e = c.element(false).unwrap();
         assert_eq!(
-            e.params,
-            vec![("realm".into(), "apps".into()), ("type".into(), "1".into())]
+            params(&e),
+            vec![("realm", &b"apps"[..]), ("type", &b"1"[..])]
         );
     }
 
     #[test]
     fn quoted_pairs_are_unescaped() {
-        let mut c = Cursor::new(r#"X title="a \"b\" \\ c""#);
+        let mut c = Cursor::new(br#"X title="a \"b\" \\ c""#);
         let e = c.element(false).unwrap();
-        assert_eq!(e.params[0].1, r#"a "b" \ c"#);
+        assert_eq!(e.params[0].1.text(), r#"a "b" \ c"#);
+    }
+
+    #[test]
+    fn obs_text_is_opaque_data_in_qdtext_and_quoted_pairs() {
+        let e = Cursor::new(b"Basic realm=\"foo-\xe4\", x=\"\\\xff\\\xc3\xa4\"")
+            .element(false)
+            .unwrap();
+        assert_eq!(e.params[0].1.octets(), b"foo-\xe4");
+        assert_eq!(e.params[0].1.text(), "foo-\u{fffd}");
+        assert_eq!(e.params[1].1.octets(), b"\xff\xc3\xa4");
+        // UTF-8 octets read as exactly that text.
+        let e = Cursor::new("Basic realm=\"foo-ä\"".as_bytes())
+            .element(false)
+            .unwrap();
+        assert_eq!(e.params[0].1.text(), "foo-ä");
+        // obs-text is only legal inside quoted-strings.
+        assert!(Cursor::new(b"Basic realm=foo-\xe4").element(false).is_err());
+        assert!(Cursor::new(b"B\xe4sic realm=\"a\"").list().is_err());
+    }
+
+    #[test]
+    fn controls_in_quoted_strings_are_refused() {
+        for bad in [
+            &b"X p=\"a\x00b\""[..],
+            b"X p=\"a\x7fb\"",
+            b"X p=\"a\\\nb\"",
+            b"X p=\"\r\"",
+        ] {
+            assert!(
+                matches!(Cursor::new(bad).list(), Err(SyntaxError::Control(_))),
+                "{bad:?}"
+            );
+        }
+        // HTAB is qdtext.
+        assert!(Cursor::new(b"X p=\"a\tb\"").list().is_ok());
+    }
+
+    #[test]
+    fn empty_elements_between_scheme_and_params() {
+        for s in [
+            &b"Basic , realm=\"foo\""[..],
+            b"Basic ,realm=\"foo\"",
+            b"Basic  \t,\t , realm=\"foo\"",
+            b"Basic ,,, realm=\"foo\" ,, ",
+        ] {
+            let e = Cursor::new(s).element(false).unwrap();
+            assert_eq!(params(&e), vec![("realm", &b"foo"[..])], "{s:?}");
+            let l = Cursor::new(s).list().unwrap();
+            assert_eq!(l, vec![e], "{s:?}");
+        }
+        // Credentials: `1*SP` then an auth-param list of only empty elements.
+        assert!(Cursor::new(b"Digest , ")
+            .element(false)
+            .unwrap()
+            .params
+            .is_empty());
+    }
+
+    #[test]
+    fn empty_elements_around_and_between_challenges() {
+        let l = Cursor::new(b" , ,Basic realm=\"a\" , , Bearer realm=\"b\" ,\t, ")
+            .list()
+            .unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[1].scheme, "Bearer");
+        // A parameterless challenge followed by an empty element.
+        let l = Cursor::new(b"Basic , , Bearer realm=\"b\"").list().unwrap();
+        assert_eq!((l.len(), l[0].params.len()), (2, 0));
+        let l = Cursor::new(b"Newauth\t, Basic\t,").list().unwrap();
+        assert_eq!(l.len(), 2);
+        // Between the parameters of one challenge.
+        let l = Cursor::new(b"Basic realm=\"a\", , charset=\"UTF-8\"")
+            .list()
+            .unwrap();
+        assert_eq!(
+            params(&l[0]),
+            vec![("realm", &b"a"[..]), ("charset", &b"UTF-8"[..])]
+        );
+    }
+
+    #[test]
+    fn what_is_not_an_empty_element() {
+        // No SP after the scheme: the comma ends the challenge.
+        assert!(Cursor::new(b"Basic, realm=\"foo\"").list().is_err());
+        // token68 is not a list.
+        assert!(Cursor::new(b"Basic , abc==").list().is_err());
+        assert!(Cursor::new(b"Bearer abc,").element(false).is_err());
+        // Credentials are one element, not a list.
+        assert!(Cursor::new(b"Bearer,").element(false).is_err());
+        assert!(Cursor::new(b"Bearer, x").element(false).is_err());
+        // `1*SP`: HTAB does not separate the scheme from its parameters.
+        assert!(Cursor::new(b"Basic\trealm=\"a\"").list().is_err());
+        assert!(Cursor::new(b"Bearer \tabc").element(false).is_err());
+    }
+
+    #[test]
+    fn trailing_ows_after_a_bare_scheme() {
+        for s in [&b"Basic\t"[..], b"Basic \t ", b"Basic "] {
+            assert!(Cursor::new(s).element(false).unwrap().params.is_empty());
+            assert_eq!(Cursor::new(s).list().unwrap().len(), 1);
+        }
+    }
+
+    #[test]
+    fn many_params_are_checked_for_duplicates() {
+        let mut s: Vec<u8> = b"Digest ".to_vec();
+        for i in 0..2000 {
+            s.extend_from_slice(format!("p{i}=v, ").as_bytes());
+        }
+        assert_eq!(Cursor::new(&s).element(false).unwrap().params.len(), 2000);
+        s.extend_from_slice(b"P1999=again");
+        assert_eq!(
+            Cursor::new(&s).element(false),
+            Err(SyntaxError::DuplicateParam)
+        );
+    }
+
+    #[test]
+    fn trim_ows_trims_only_ows() {
+        assert_eq!(trim_ows(b" \t a b\t "), b"a b");
+        assert_eq!(trim_ows(b" \t "), b"");
+        assert_eq!(trim_ows(b"\xe4 "), b"\xe4");
     }
 
     #[test]
     fn errors_do_not_panic() {
         for s in [
-            "",
-            " ",
-            "\"",
-            "B\u{0}",
-            "Basic a b",
-            "Basic realm=\"x",
-            "Basic realm=",
-            "a=b",
+            &b""[..],
+            b" ",
+            b"\"",
+            b"B\x00",
+            b"Basic a b",
+            b"Basic realm=\"x",
+            b"Basic realm=\"x\\",
+            b"Basic realm=",
+            b"a=b",
+            b"\xff",
+            b"Basic ,",
+            b",",
         ] {
             let _ = Cursor::new(s).element(false);
             let _ = Cursor::new(s).list();
