@@ -6,5 +6,6 @@
     clippy::indexing_slicing
 )]
 
+mod external_corpora;
 mod gate_order;
 mod syntax_props;
