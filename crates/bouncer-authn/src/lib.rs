@@ -26,8 +26,8 @@
 //! | `jwt` | via a backend | the [`jwt`] module |
 //! | `basic` | yes | the [`basic`] module (argon2id) |
 //! | `tokio` | yes | password hashing on tokio's blocking pool |
-//! | `serde` | no | the [`config`] module: credential stores from files |
-//! | `session` | no | the [`session`] module: cookie sessions, TOTP, login throttling |
+//! | `serde` | no | the `config` module: credential stores from files |
+//! | `session` | no | the `session` module: cookie sessions, TOTP, login throttling |
 //! | `jwks` | no | `jwt::JwksSource` (keys over HTTPS with rotation) and `jwt::discover` (OIDC discovery) |
 //!
 //! **Why aws-lc-rs by default:** measured on the CI machine, it verifies

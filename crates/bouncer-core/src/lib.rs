@@ -12,7 +12,7 @@
 //! | feature | adds |
 //! |---|---|
 //! | `serde` | `Serialize` for [`Problem`] |
-//! | `json` | [`Problem::to_json`] and the [`render`] module, the one renderer every adapter sends denials through (pulls in `serde_json`) |
+//! | `json` | `Problem::to_json` and the `render` module, the one renderer every adapter sends denials through (pulls in `serde_json`) |
 //!
 //! ## The one rule
 //!
