@@ -537,7 +537,15 @@ async fn login(
             Err(_) => return reject(&s, SchemeName::BASIC, AuthnReason::MalformedCredentials),
         },
     };
-    let client = s.client_ip.resolve(peer.ip(), &headers);
+    // Throttling needs some address. When the proxy's forwarding data is
+    // unreadable (the guards have already refused such requests, since the
+    // demo has IP rules), count the attempt against the peer, i.e. the
+    // proxy: every such request shares that one bucket, so unreadable
+    // headers cannot buy a fresh allowance per attempt.
+    let client = s
+        .client_ip
+        .resolve(peer.ip(), &headers)
+        .unwrap_or_else(|_| bouncer_authz::guards::canonical(peer.ip()));
     match s
         .sessions
         .login(&headers, &user, &password, Some(client))

@@ -711,6 +711,39 @@ async fn contract_section_3_and_4_over_http() {
         200
     );
 
+    // One forwarding source: the demo reads X-Forwarded-For only, so a
+    // `Forwarded` field naming a denied address is ignored.
+    assert_eq!(
+        s.get("/health", &[("forwarded", "for=203.0.113.5")])
+            .await
+            .status,
+        200,
+        "Forwarded is not the configured source"
+    );
+    // Unreadable forwarding data fails closed: the address is unknown.
+    let too_many = vec!["198.51.100.1"; 33].join(", ");
+    for xff in ["", "garbage", "198.51.100.1, , 127.0.0.1", &too_many] {
+        s.expect(
+            g.clone(),
+            "/health",
+            &[("x-forwarded-for", xff)],
+            403,
+            "ip_blocked",
+        )
+        .await;
+    }
+    // Two country values (two field lines), or one that is denied, are
+    // geo_blocked; no country at all passes the deny list.
+    for countries in [
+        &[("cf-ipcountry", "DE"), ("cf-ipcountry", "DE")][..],
+        &[("cf-ipcountry", "DE, FR")],
+        &[("cf-ipcountry", "ZZ")],
+    ] {
+        s.expect(g.clone(), "/health", countries, 403, "geo_blocked")
+            .await;
+    }
+    assert_eq!(s.get("/health", &[]).await.status, 200);
+
     // 403 account_suspended.
     s.expect(
         g.clone(),

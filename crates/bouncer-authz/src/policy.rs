@@ -27,8 +27,22 @@
 //! state = "suspended"                # active | suspended | disabled
 //!
 //! [guards]
+//! # The client address is the TCP peer, or, when the peer is a trusted
+//! # proxy, read from the one `forwarded_header` (no other): for
+//! # X-Forwarded-For and Forwarded (RFC 7239 `for=`) the right-most address
+//! # that is not a trusted proxy; any other name (e.g. "X-Real-IP") is a
+//! # header holding exactly one address. Default: "X-Forwarded-For".
+//! # Fails closed once IP or country rules exist: an empty or unparsable
+//! # element where an address must be read, a single-address header with
+//! # several values, or more list elements than `max_forwarded_hops`
+//! # (default 32, at most 256) is an unknown address, denied (`ip_blocked`,
+//! # or `geo_blocked` with only country rules).
 //! trusted_proxies = ["127.0.0.0/8", "::1/128"]
+//! forwarded_header = "X-Forwarded-For"  # or "Forwarded", "X-Real-IP", …
+//! max_forwarded_hops = 32
 //! deny_ips = ["203.0.113.0/24"]
+//! # Read only from trusted proxies; two values or an unreadable one is
+//! # `geo_blocked`, none at all is no country (a deny list lets it pass).
 //! country_header = "CF-IPCountry"
 //! deny_countries = ["ZZ"]
 //! blocked_paths = ["*.bak", "/server-status"]
@@ -114,9 +128,12 @@ pub enum PolicyErrorKind {
     /// A header name that is not valid.
     #[error("invalid header name `{0}`")]
     BadHeader(String),
-    /// A country code that is not two ASCII letters.
-    #[error("invalid country code `{0}`: expected two letters")]
+    /// A country code that is not two ASCII letters or digits.
+    #[error("invalid country code `{0}`: expected two letters or digits")]
     BadCountry(String),
+    /// A `max_forwarded_hops` outside 1 to 256.
+    #[error("invalid max_forwarded_hops `{0}`: expected 1 to 256")]
+    BadHopLimit(i64),
 }
 
 pub(crate) type Span = Range<usize>;

@@ -10,7 +10,10 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use network::{canonical, ClientIpResolver, CountryLookup, NetworkGuard};
+pub use network::{
+    canonical, ClientIpResolver, CountryLookup, ForwardingSource, NetworkGuard,
+    UnreadableForwarding, DEFAULT_MAX_HOPS,
+};
 pub use path::{normalize_path, PathGuard, PatternError};
 
 use crate::policy::{Located, PolicyErrorKind};
@@ -25,6 +28,10 @@ pub(crate) struct GuardsDoc {
     allow_ips: Vec<Spanned<String>>,
     #[serde(default)]
     deny_ips: Vec<Spanned<String>>,
+    #[serde(default)]
+    forwarded_header: Option<Spanned<String>>,
+    #[serde(default)]
+    max_forwarded_hops: Option<Spanned<i64>>,
     #[serde(default)]
     country_header: Option<Spanned<String>>,
     #[serde(default)]
@@ -56,7 +63,7 @@ fn countries(v: &[Spanned<String>]) -> Result<Vec<String>, Located> {
     v.iter()
         .map(|s| {
             let c = s.get_ref();
-            if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 Ok(c.to_ascii_uppercase())
             } else {
                 Err((PolicyErrorKind::BadCountry(c.clone()), Some(s.span())))
@@ -65,16 +72,31 @@ fn countries(v: &[Spanned<String>]) -> Result<Vec<String>, Located> {
         .collect()
 }
 
+/// Most hops a policy file may allow.
+const MAX_HOP_LIMIT: usize = 256;
+
+fn header_name(h: &Spanned<String>) -> Result<HeaderName, Located> {
+    HeaderName::try_from(h.get_ref().as_str()).map_err(|_| {
+        (
+            PolicyErrorKind::BadHeader(h.get_ref().clone()),
+            Some(h.span()),
+        )
+    })
+}
+
 impl GuardsDoc {
     pub(crate) fn compile(&self) -> Result<GuardConfig, Located> {
-        let country_header = match &self.country_header {
-            None => None,
-            Some(h) => Some(HeaderName::try_from(h.get_ref().as_str()).map_err(|_| {
-                (
-                    PolicyErrorKind::BadHeader(h.get_ref().clone()),
-                    Some(h.span()),
-                )
-            })?),
+        let country_header = self.country_header.as_ref().map(header_name).transpose()?;
+        let forwarding_source = match &self.forwarded_header {
+            None => ForwardingSource::default(),
+            Some(h) => ForwardingSource::from_header(header_name(h)?),
+        };
+        let max_forwarded_hops = match &self.max_forwarded_hops {
+            None => DEFAULT_MAX_HOPS,
+            Some(n) => usize::try_from(*n.get_ref())
+                .ok()
+                .filter(|limit| (1..=MAX_HOP_LIMIT).contains(limit))
+                .ok_or((PolicyErrorKind::BadHopLimit(*n.get_ref()), Some(n.span())))?,
         };
         for p in &self.blocked_paths {
             path::check_pattern(p.get_ref()).map_err(|e| {
@@ -88,6 +110,8 @@ impl GuardsDoc {
             trusted_proxies: cidrs(&self.trusted_proxies)?,
             allow_ips: cidrs(&self.allow_ips)?,
             deny_ips: cidrs(&self.deny_ips)?,
+            forwarding_source,
+            max_forwarded_hops,
             country_header,
             allow_countries: countries(&self.allow_countries)?,
             deny_countries: countries(&self.deny_countries)?,
@@ -101,7 +125,7 @@ impl GuardsDoc {
 }
 
 /// Validated guard settings (from a policy file or built by hand).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct GuardConfig {
     /// Proxies whose forwarding headers are believed.
@@ -110,6 +134,10 @@ pub struct GuardConfig {
     pub allow_ips: Vec<IpNet>,
     /// These client ranges may not call.
     pub deny_ips: Vec<IpNet>,
+    /// The one forwarding header read from trusted proxies.
+    forwarding_source: ForwardingSource,
+    /// More forwarding elements than this: the address is unknown.
+    max_forwarded_hops: usize,
     /// The country header, trusted only from trusted proxies.
     pub country_header: Option<HeaderName>,
     /// Only these countries may call (empty: all).
@@ -120,7 +148,49 @@ pub struct GuardConfig {
     pub blocked_paths: Vec<String>,
 }
 
+impl Default for GuardConfig {
+    /// No rules; `X-Forwarded-For` with [`DEFAULT_MAX_HOPS`].
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            allow_ips: Vec::new(),
+            deny_ips: Vec::new(),
+            forwarding_source: ForwardingSource::default(),
+            max_forwarded_hops: DEFAULT_MAX_HOPS,
+            country_header: None,
+            allow_countries: Vec::new(),
+            deny_countries: Vec::new(),
+            blocked_paths: Vec::new(),
+        }
+    }
+}
+
 impl GuardConfig {
+    /// The one forwarding header read from trusted proxies (policy file:
+    /// `forwarded_header`; default `X-Forwarded-For`).
+    pub fn forwarding_source(&self) -> &ForwardingSource {
+        &self.forwarding_source
+    }
+
+    /// Sets the forwarding header read from trusted proxies.
+    pub fn set_forwarding_source(&mut self, source: ForwardingSource) -> &mut Self {
+        self.forwarding_source = source;
+        self
+    }
+
+    /// The hop limit (policy file: `max_forwarded_hops`; default
+    /// [`DEFAULT_MAX_HOPS`]).
+    pub fn max_forwarded_hops(&self) -> usize {
+        self.max_forwarded_hops
+    }
+
+    /// Sets the hop limit: a forwarding list with more elements than this
+    /// makes the client address unknown.
+    pub fn set_max_forwarded_hops(&mut self, limit: usize) -> &mut Self {
+        self.max_forwarded_hops = limit;
+        self
+    }
+
     /// The path guard these settings describe.
     pub fn path_guard(&self) -> Result<PathGuard, PatternError> {
         PathGuard::with_patterns(&self.blocked_paths)
@@ -128,7 +198,8 @@ impl GuardConfig {
 
     /// The client-address resolver these settings describe.
     pub fn resolver(&self) -> ClientIpResolver {
-        ClientIpResolver::new(self.trusted_proxies.clone())
+        ClientIpResolver::new(self.trusted_proxies.clone(), self.forwarding_source.clone())
+            .with_max_hops(self.max_forwarded_hops)
     }
 
     /// The network guard these settings describe.
