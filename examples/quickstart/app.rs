@@ -29,8 +29,8 @@ use bouncer_authn::basic::{user_pass_from_headers, BasicAuthenticator, PasswordV
 use bouncer_authn::config::CredentialsConfig;
 use bouncer_authn::jwt::{self, Algorithm, JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
 use bouncer_authn::revocation::{MemoryRevocationStore, RevocationStore};
-use bouncer_authn::session::{
-    CounterStore, MemorySessionStore, SessionConfig, SessionStore, Sessions,
+use bouncer_session::{
+    CounterStore, MemoryMfaDirectory, MemorySessionStore, SessionConfig, SessionStore, Sessions,
 };
 use bouncer_authz::{
     AccessList, ClientIpResolver, Policy, PolicyAuthorizer, Resource, ResourceResolver,
@@ -161,7 +161,7 @@ pub fn build(config: &Config) -> Result<Router, BoxError> {
         session_store,
         counters,
         passwords,
-        Arc::new(credentials.mfa_directory()?),
+        Arc::new(MemoryMfaDirectory::from_credentials(&credentials)?),
         SessionConfig::default(),
     )
     .with_accounts(Arc::new(policy.clone()));
@@ -504,7 +504,7 @@ struct MfaBody {
     code: String,
 }
 
-fn deny(s: &AppState, scheme: SchemeName, e: bouncer_authn::session::LoginError) -> Response {
+fn deny(s: &AppState, scheme: SchemeName, e: bouncer_session::LoginError) -> Response {
     let requirement = Requirement::authenticated().schemes([scheme.clone()]);
     let denial = e.into_denial(s.bouncer.gate(), &requirement, &scheme);
     BouncerRejection::new(denial).into_response()
@@ -514,7 +514,7 @@ fn reject(s: &AppState, scheme: SchemeName, reason: AuthnReason) -> Response {
     deny(
         s,
         scheme,
-        bouncer_authn::session::LoginError::Rejected(Rejection::new(reason)),
+        bouncer_session::LoginError::Rejected(Rejection::new(reason)),
     )
 }
 

@@ -62,13 +62,17 @@ async fn start() -> Server {
 }
 
 async fn start_with(redis: Option<String>) -> Server {
-    let config = app::Config {
+    start_config(app::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         secret: app::DEFAULT_DEMO_SECRET.into(),
         jwks: Some(demo_keys().join("jwks.json")),
         policy: app::default_policy_path(),
         redis,
-    };
+    })
+    .await
+}
+
+async fn start_config(config: app::Config) -> Server {
     let router = app::build(&config).unwrap();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -1076,7 +1080,7 @@ fn session_cookie(r: &Reply) -> String {
 }
 
 fn erin_code() -> String {
-    bouncer_authn::session::TotpSecret::from_base32("JBSWY3DPEHPK3PXP")
+    bouncer_session::TotpSecret::from_base32("JBSWY3DPEHPK3PXP")
         .unwrap()
         .code_at(now())
 }
@@ -1361,7 +1365,7 @@ async fn contract_section_5_sessions_and_mfa() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_one_redis_and_survive_its_outage() {
-    let mut redis = bouncer_redis::test_server::RedisServer::start().unwrap();
+    let mut redis = bouncer_test::RedisServer::start().unwrap();
     let a = start_with(Some(redis.url())).await;
     let b = start_with(Some(redis.url())).await;
     let g = Method::GET;
@@ -1747,4 +1751,55 @@ async fn unrelated_cookies_are_not_session_credentials() {
         "session_invalid",
     )
     .await;
+}
+
+/// `BOUNCER_DEMO_JWKS` trusts only public keys: symmetric keys in the file
+/// (an empty `k` included) never verify a token, and the file's public keys
+/// still do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys() {
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let mut jwks: Value =
+        serde_json::from_slice(&std::fs::read(demo_keys().join("jwks.json")).unwrap()).unwrap();
+    let shared = b"an-oct-key-anyone-reading-the-jwks-would-know-0123456789abcdef!!";
+    for oct in [
+        json!({"kty": "oct", "k": "", "kid": "empty", "alg": "HS256"}),
+        json!({"kty": "oct", "k": b64(shared), "kid": "shared", "alg": "HS256", "use": "sig"}),
+    ] {
+        jwks["keys"].as_array_mut().unwrap().push(oct);
+    }
+    let dir = std::env::temp_dir().join(format!("bouncer-jwks-{}", rand_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("jwks.json");
+    std::fs::write(&path, jwks.to_string()).unwrap();
+    let s = start_config(app::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        secret: app::DEFAULT_DEMO_SECRET.into(),
+        jwks: Some(path),
+        policy: app::default_policy_path(),
+        redis: None,
+    })
+    .await;
+    let hs_with = |key: &[u8], kid: Option<&str>| {
+        let mut h = Header::new(Algorithm::HS256);
+        h.kid = kid.map(str::to_owned);
+        let t = jsonwebtoken::encode(&h, &claims("alice"), &EncodingKey::from_secret(key)).unwrap();
+        format!("Bearer {t}")
+    };
+    for (name, header) in [
+        ("empty key, its kid", hs_with(b"", Some("empty"))),
+        ("empty key, no kid", hs_with(b"", None)),
+        ("shared key, its kid", hs_with(shared, Some("shared"))),
+        ("shared key, no kid", hs_with(shared, None)),
+    ] {
+        let r = s.get("/me", &[("authorization", &header)]).await;
+        assert_eq!(r.status, 401, "{name}: {}", r.body);
+        assert_eq!(r.code(), "invalid_token", "{name}");
+    }
+    let rs = sign(Algorithm::RS256, Some("demo-rsa"), None, &claims("alice"));
+    let r = s
+        .get("/me", &[("authorization", &format!("Bearer {rs}"))])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    std::fs::remove_dir_all(&dir).ok();
 }

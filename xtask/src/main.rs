@@ -75,7 +75,7 @@ fn run(args: &[String]) -> Result<()> {
         }
         "totp" => {
             let secret = rest.first().map_or("JBSWY3DPEHPK3PXP", String::as_str);
-            let totp = bouncer_authn::session::TotpSecret::from_base32(secret)?;
+            let totp = bouncer_session::TotpSecret::from_base32(secret)?;
             say(&totp.code_at(now()));
             Ok(())
         }
@@ -183,6 +183,8 @@ const LIBRARY_CRATES: &[&str] = &[
     "bouncer-authz",
     "bouncer-axum",
     "bouncer-redis",
+    "bouncer-session",
+    "bouncer-store",
     "bouncer-test",
 ];
 
@@ -208,13 +210,14 @@ fn lint() -> Result<()> {
                 "rust-crypto",
                 "basic",
                 "serde,basic",
-                "session",
                 "jwks,aws-lc-rs",
             ][..],
         ),
         ("bouncer-authz", &[""][..]),
         ("bouncer-axum", &[""][..]),
         ("bouncer-redis", &[""][..]),
+        ("bouncer-store", &[""][..]),
+        ("bouncer-session", &[""][..]),
         ("bouncer-test", &["", "authz", "axum"][..]),
     ] {
         for f in features {

@@ -32,7 +32,8 @@ pub struct CredentialsConfig {
     /// subject → stored API key.
     #[serde(default)]
     pub api_keys: BTreeMap<String, ApiKeyConfig>,
-    /// subject → base32 TOTP secret (second factor enrolment).
+    /// subject → base32 TOTP secret (second factor enrolment; read by
+    /// `bouncer-session`).
     #[serde(default)]
     pub totp: BTreeMap<String, String>,
 }
@@ -60,7 +61,8 @@ pub enum ConfigError {
         /// The user.
         user: String,
     },
-    /// A TOTP secret that is not base32.
+    /// A TOTP secret that is not base32 (reported by `bouncer-session`,
+    /// which reads the `totp` table).
     #[error("TOTP secret of `{subject}` is not base32")]
     Totp {
         /// The subject.
@@ -106,19 +108,5 @@ impl CredentialsConfig {
             store.insert(key);
         }
         Ok(store)
-    }
-
-    /// The enrolled second factors.
-    #[cfg(feature = "session")]
-    pub fn mfa_directory(&self) -> Result<crate::session::MemoryMfaDirectory, ConfigError> {
-        let mut dir = crate::session::MemoryMfaDirectory::new();
-        for (subject, secret) in &self.totp {
-            let s =
-                crate::session::TotpSecret::from_base32(secret).map_err(|_| ConfigError::Totp {
-                    subject: subject.clone(),
-                })?;
-            dir.insert(subject.clone(), s);
-        }
-        Ok(dir)
     }
 }

@@ -13,7 +13,9 @@
 //! | Bearer JWT (RFC 6750, 8725, 9068) | [`jwt`] | `malformed_credentials`, `invalid_token`, `token_expired`, `token_revoked` |
 //! | API keys | [`api_key`] | `invalid_credentials` |
 //!
-//! Revocation lives in [`revocation`]; step-up requirements are core's
+//! Revocation stores are `bouncer-store`'s, re-exported in [`revocation`];
+//! cookie sessions with TOTP and login throttling are an application
+//! service of their own, in `bouncer-session`. Step-up requirements are core's
 //! [`StepUp`](bouncer_core::StepUp), fed by the `acr`/`amr`/`auth_time`
 //! claims the JWT mapping reads.
 //!
@@ -27,7 +29,6 @@
 //! | `basic` | yes | the [`basic`] module (argon2id) |
 //! | `tokio` | yes | password hashing on tokio's blocking pool |
 //! | `serde` | no | the `config` module: credential stores from files |
-//! | `session` | no | the `session` module: cookie sessions, TOTP, login throttling |
 //! | `jwks` | no | `jwt::JwksSource` (keys over HTTPS with rotation) and `jwt::discover` (OIDC discovery) |
 //!
 //! **Why aws-lc-rs by default:** measured on the CI machine, it verifies
@@ -74,8 +75,6 @@ pub mod config;
 pub mod jwt;
 pub mod revocation;
 mod secret;
-#[cfg(feature = "session")]
-pub mod session;
 
 pub use api_key::{ApiKeyAuthenticator, ApiKeyStore, MemoryApiKeyStore, StoredApiKey};
 #[cfg(feature = "basic")]

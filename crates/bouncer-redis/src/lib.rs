@@ -25,8 +25,8 @@
 //! an instance started while Redis was down, or that lost it, recovers by
 //! itself when Redis returns.
 //!
-//! For tests against a real server, [`test_server::RedisServer`] starts a
-//! throwaway `redis-server` on a loopback port.
+//! For tests against a real server, `bouncer-test`'s `RedisServer` starts
+//! a throwaway `redis-server` on a loopback port.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -37,13 +37,10 @@
 //! # Ok::<(), bouncer_redis::RedisStoreError>(())
 //! ```
 
-pub mod test_server;
-
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use bouncer_authn::revocation::RevocationStore;
-use bouncer_authn::session::{CounterStore, SessionRecord, SessionStore};
+use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionStore};
 use bouncer_core::Fault;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Mutex;

@@ -8,7 +8,9 @@
 //!   [`authenticator_conformance!`] macro),
 //! - property-test your policy with the [`strategy`] module's proptest
 //!   strategies ("no viewer can ever delete"),
-//! - check a whole router's answers with a table ([`matrix::StatusMatrix`]).
+//! - check a whole router's answers with a table ([`matrix::StatusMatrix`]),
+//! - test against a real Redis: [`RedisServer`] starts a throwaway
+//!   `redis-server` on a loopback port.
 //!
 //! | feature | default | adds |
 //! |---|---|---|
@@ -43,4 +45,7 @@
 pub mod conformance;
 #[cfg(feature = "axum")]
 pub mod matrix;
+mod redis_server;
 pub mod strategy;
+
+pub use redis_server::{RedisServer, TestServerError};

@@ -11,10 +11,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use bouncer_authn::revocation::RevocationStore;
-use bouncer_authn::session::{CounterStore, SessionRecord, SessionState, SessionStore};
+use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionState, SessionStore};
 use bouncer_core::Fault;
-use bouncer_redis::test_server::RedisServer;
+use bouncer_test::RedisServer;
 use bouncer_redis::RedisStore;
 
 fn record() -> SessionRecord {

@@ -11,6 +11,8 @@ use bouncer_core::Fault;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Secret, TOTP};
 
+use bouncer_authn::config::{ConfigError, CredentialsConfig};
+
 /// The step length, in seconds.
 pub const STEP: u64 = 30;
 
@@ -101,6 +103,19 @@ impl MemoryMfaDirectory {
     /// Enrolls `subject`.
     pub fn insert(&mut self, subject: impl Into<String>, secret: TotpSecret) {
         self.secrets.insert(subject.into(), secret);
+    }
+
+    /// The second factors enrolled in the `totp` table of a credentials
+    /// file (subject → base32 secret).
+    pub fn from_credentials(config: &CredentialsConfig) -> Result<Self, ConfigError> {
+        let mut dir = Self::new();
+        for (subject, secret) in &config.totp {
+            let s = TotpSecret::from_base32(secret).map_err(|_| ConfigError::Totp {
+                subject: subject.clone(),
+            })?;
+            dir.insert(subject.clone(), s);
+        }
+        Ok(dir)
     }
 }
 

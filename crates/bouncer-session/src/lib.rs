@@ -1,4 +1,12 @@
-//! Cookie sessions with a TOTP second factor, and login throttling.
+//! # bouncer-session
+//!
+//! Cookie sessions with a TOTP second factor, and login throttling: an
+//! application service built on bouncer's schemes and stores, not a
+//! credential scheme of its own. Its [`SessionAuthenticator`] plugs into the
+//! gate like any other [`Authenticator`]; sessions and counters live in a
+//! `bouncer-store` [`SessionStore`] / [`CounterStore`] (memory, or Redis
+//! through `bouncer-redis` for several instances).
+//!
 //!
 //! - `POST /login` (your handler) calls [`Sessions::login`]: password check
 //!   (same answer and timing for unknown users), account state, throttling;
@@ -25,7 +33,6 @@
 //! The check runs before the password hash, so throttled attempts cost
 //! nothing.
 
-mod store;
 mod totp;
 
 use std::fmt;
@@ -44,13 +51,13 @@ use cookie::{Cookie, SameSite};
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
-pub use store::{
+pub use bouncer_store::{
     unix_now, CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore,
 };
 pub use totp::{MemoryMfaDirectory, MfaDirectory, TotpSecret, TotpSecretError, STEP as TOTP_STEP};
 
-use crate::basic::PasswordVerifierHandle;
-use crate::secret::{hex, sha256};
+use bouncer_authn::basic::PasswordVerifierHandle;
+use sha2::{Digest, Sha256};
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "bouncer_session";
@@ -199,7 +206,7 @@ fn new_session_id() -> Result<String, Fault> {
 
 /// The store key of a session id: its SHA-256, never the id.
 fn store_key(id: &str) -> String {
-    format!("session:{}", hex(&sha256(id.as_bytes())))
+    format!("session:{}", hex::encode(Sha256::digest(id.as_bytes())))
 }
 
 /// The session id in a request's cookies, if any.

@@ -1,0 +1,27 @@
+//! # bouncer-store
+//!
+//! The one small vocabulary of bouncer's shared state: where revoked token
+//! ids, sessions and counters live. Each is a trait whose every error is a
+//! [`Fault`](bouncer_core::Fault) — 503 when the backend is unreachable,
+//! never "not revoked" and never "no session" — with an in-memory
+//! implementation for one instance.
+//!
+//! **Depend on this crate** to implement a shared backend (as
+//! `bouncer-redis` does) without pulling in any credential scheme: it
+//! needs only bouncer-core, `async-trait` and `serde`.
+//!
+//! | trait | used by | in memory |
+//! |---|---|---|
+//! | [`RevocationStore`] | bearer tokens (`jti` revocation at logout) | [`MemoryRevocationStore`] |
+//! | [`SessionStore`] | cookie sessions (`bouncer-session`) | [`MemorySessionStore`] |
+//! | [`CounterStore`] | login throttling, one-time TOTP codes | [`MemorySessionStore`] |
+//!
+//! No optional features.
+
+mod revocation;
+mod session;
+
+pub use revocation::{MemoryRevocationStore, RevocationStore};
+pub use session::{
+    unix_now, CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore,
+};

@@ -1,0 +1,103 @@
+//! Revocation of tokens by id (`jti`, or a hash of the token when it has
+//! none), so that a logout takes effect before the token expires.
+//!
+//! A revoked entry is kept only until the token's own expiry: after that the
+//! token is refused as expired anyway, so the store forgets it.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bouncer_core::Fault;
+
+/// Where revoked token ids live. Errors are faults (503/500), never "not
+/// revoked": a store that cannot answer must not let a revoked token in.
+#[async_trait]
+pub trait RevocationStore: Send + Sync + 'static {
+    /// Revokes `id` until `until` (the token's `exp`).
+    async fn revoke(&self, id: &str, until: SystemTime) -> Result<(), Fault>;
+
+    /// Whether `id` is revoked now.
+    async fn is_revoked(&self, id: &str) -> Result<bool, Fault>;
+}
+
+/// An in-process revocation store. Entries expire with their tokens.
+/// For several instances, use a shared store (Redis).
+#[derive(Debug, Default)]
+pub struct MemoryRevocationStore {
+    entries: RwLock<HashMap<String, SystemTime>>,
+}
+
+impl MemoryRevocationStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Revokes synchronously (used by the async method and by tests).
+    pub fn revoke_now(&self, id: &str, until: SystemTime, now: SystemTime) {
+        let mut entries = match self.entries.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Forget what has expired on every write: memory stays bounded by
+        // the number of live revoked tokens.
+        entries.retain(|_, exp| *exp > now);
+        if until > now {
+            entries.insert(id.to_owned(), until);
+        }
+    }
+
+    /// Whether `id` is revoked at `now`.
+    pub fn is_revoked_at(&self, id: &str, now: SystemTime) -> bool {
+        let entries = match self.entries.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        entries.get(id).is_some_and(|exp| *exp > now)
+    }
+
+    /// How many entries are held (live or not yet purged).
+    pub fn len(&self) -> usize {
+        self.entries.read().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// Whether no entries are held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl RevocationStore for MemoryRevocationStore {
+    async fn revoke(&self, id: &str, until: SystemTime) -> Result<(), Fault> {
+        self.revoke_now(id, until, SystemTime::now());
+        Ok(())
+    }
+
+    async fn is_revoked(&self, id: &str) -> Result<bool, Fault> {
+        Ok(self.is_revoked_at(id, SystemTime::now()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn forgets_after_expiry() {
+        let s = MemoryRevocationStore::new();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        s.revoke_now("a", now + Duration::from_secs(10), now);
+        assert!(s.is_revoked_at("a", now));
+        assert!(!s.is_revoked_at("a", now + Duration::from_secs(10)));
+        s.revoke_now(
+            "b",
+            now + Duration::from_secs(100),
+            now + Duration::from_secs(20),
+        );
+        assert_eq!(s.len(), 1, "the expired entry was purged");
+    }
+}
