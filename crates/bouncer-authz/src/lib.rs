@@ -60,6 +60,9 @@ pub mod policy;
 mod snapshot;
 
 pub use authorizer::{AccessList, Policy, PolicyAuthorizer, Resource, ResourceResolver};
-pub use guards::{ClientIpResolver, CountryLookup, GuardConfig, NetworkGuard, PathGuard};
+pub use guards::{
+    ClientIpResolver, CountryLookup, ForwardingSource, GuardConfig, NetworkGuard, PathGuard,
+    UnreadableForwarding,
+};
 pub use policy::{PolicyError, PolicyErrorKind, SnapshotBuilder};
 pub use snapshot::{Grant, Query, Snapshot, SnapshotStats};
