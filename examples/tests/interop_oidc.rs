@@ -23,7 +23,10 @@ use axum::routing::get;
 use axum::Router;
 use bouncer_authn::jwt::{discover, JwksConfig, JwksSource, JwtAuthenticator, JwtValidation};
 use bouncer_authz::{Policy, PolicyAuthorizer, SnapshotBuilder};
-use bouncer_axum::{Bouncer, Principal, ProtectedResourceMetadata, RouteRequirement};
+use bouncer_axum::{
+    Bouncer, Principal, ProtectedResourceMetadata, ProtectedResourceMetadataExt as _,
+    RouteRequirement,
+};
 use bouncer_core::{Challenge, Gate};
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};

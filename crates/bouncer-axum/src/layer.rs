@@ -3,9 +3,9 @@
 
 use tower_layer::Layer;
 
-use crate::requirement::RouteRequirement;
 use crate::service::{BouncerService, GuardService};
 use crate::Bouncer;
+use bouncer_core::route::RouteRequirement;
 
 /// Runs the request guards on every request, before routing, so that
 /// `/.env` is 403 even though no route serves it. Apply it to the whole

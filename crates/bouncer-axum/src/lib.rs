@@ -15,7 +15,7 @@
 //! | [`BouncerLayer`] | stages 2–5 for one route's [`RouteRequirement`]; denied requests never reach the handler |
 //! | [`Principal`] / [`MaybePrincipal`] | extractors for the caller |
 //! | [`BouncerRejection`] | status, challenges, `Retry-After`, `application/problem+json` |
-//! | [`ProtectedResourceMetadata`] | RFC 9728 `/.well-known/oauth-protected-resource` |
+//! | [`ProtectedResourceMetadata`] + [`ProtectedResourceMetadataExt`] | RFC 9728 `/.well-known/oauth-protected-resource` (the document is core's; `.router()` serves it) |
 //!
 //! No optional features: everything above is always built.
 //!
@@ -54,21 +54,20 @@ mod future;
 mod layer;
 mod metadata;
 mod rejection;
-mod requirement;
 mod service;
 
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
-use bouncer_core::{Decision, Gate, Stage, StageOutcome, Verdict};
+use bouncer_core::{Decision, Gate, Verdict};
 use http::Method;
 
+pub use bouncer_core::route::RouteRequirement;
 pub use extract::{MaybePrincipal, Principal};
 pub use future::{GuardFuture, ResponseFuture};
 pub use layer::{BouncerLayer, GuardLayer};
-pub use metadata::{ProtectedResourceMetadata, WELL_KNOWN_PATH};
+pub use metadata::{ProtectedResourceMetadata, ProtectedResourceMetadataExt, WELL_KNOWN_PATH};
 pub use rejection::BouncerRejection;
-pub use requirement::RouteRequirement;
 pub use service::{BouncerService, GuardService};
 
 /// A shared handle on a [`Gate`] and the response settings. Cheap to clone.
@@ -149,30 +148,6 @@ impl Bouncer {
 
     /// One event per decision: stage, code, subject. Never a credential.
     pub(crate) fn log(&self, method: &Method, path: &str, verdict: &Verdict) {
-        let trace = verdict.trace();
-        let stage = trace.deciding_stage().map_or("none", Stage::as_str);
-        match verdict.decision() {
-            Decision::Allow(caller) => {
-                let subject = caller.authenticated().map(|a| a.subject()).unwrap_or("-");
-                tracing::debug!(target: "bouncer", %method, path, decision = "allow", subject, trace = %trace);
-            }
-            Decision::Deny(d) => {
-                let status = d.status().as_u16();
-                let code = d.code().as_str();
-                let faulted = matches!(
-                    trace.deciding_stage().map(|s| trace.outcome(s)),
-                    Some(StageOutcome::Faulted(_))
-                );
-                if faulted {
-                    let error = match d {
-                        bouncer_core::Denial::Fault(f) => f.to_string(),
-                        _ => String::new(),
-                    };
-                    tracing::warn!(target: "bouncer", %method, path, decision = "deny", status, code, stage, error, trace = %trace);
-                } else {
-                    tracing::info!(target: "bouncer", %method, path, decision = "deny", status, code, stage, trace = %trace);
-                }
-            }
-        }
+        bouncer_core::logging::verdict(method, path, verdict);
     }
 }

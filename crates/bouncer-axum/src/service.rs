@@ -13,8 +13,8 @@ use tower_service::Service;
 
 use crate::future::{GuardFuture, ResponseFuture};
 use crate::rejection::BouncerRejection;
-use crate::requirement::RouteRequirement;
 use crate::Bouncer;
+use bouncer_core::route::RouteRequirement;
 
 fn peer<B>(req: &Request<B>) -> Option<SocketAddr> {
     req.extensions()
@@ -86,7 +86,7 @@ where
                 GuardFuture::denied(response)
             }
             Err(_) => {
-                tracing::error!(target: "bouncer", "a request guard panicked");
+                bouncer_core::logging::undecided("a request guard panicked");
                 GuardFuture::denied(internal_error_response())
             }
         }
@@ -162,8 +162,15 @@ where
             } else {
                 None
             };
-            let verdict = match requirement.resolve(params.as_ref()) {
-                Err(bug) => None.ok_or(bug),
+            let param = |name: &str| {
+                params
+                    .as_ref()?
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v)
+            };
+            let verdict = match requirement.resolve(param) {
+                Err(bug) => Err(bug.to_string()),
                 Ok(resolved) => {
                     let proof = parts
                         .extensions
@@ -178,14 +185,14 @@ where
                     };
                     match AssertUnwindSafe(decide).catch_unwind().await {
                         Ok(v) => Ok(v),
-                        Err(_) => Err("a stage panicked"),
+                        Err(_) => Err("a stage panicked".to_owned()),
                     }
                 }
             };
             let verdict: Verdict = match verdict {
                 Ok(v) => v,
                 Err(bug) => {
-                    tracing::error!(target: "bouncer", error = bug, "bouncer could not decide");
+                    bouncer_core::logging::undecided(&bug);
                     return Ok(internal_error_response());
                 }
             };

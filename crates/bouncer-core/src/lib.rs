@@ -65,6 +65,10 @@ pub mod challenge;
 mod gate;
 pub mod guide;
 mod identity;
+#[cfg(feature = "tracing")]
+pub mod logging;
+#[cfg(feature = "serde")]
+pub mod metadata;
 mod outcome;
 pub mod problem;
 pub mod reason;
@@ -72,6 +76,7 @@ pub mod reason;
 pub mod render;
 mod request;
 mod requirement;
+pub mod route;
 mod syntax;
 mod traits;
 

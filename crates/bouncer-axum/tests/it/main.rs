@@ -19,7 +19,9 @@ use axum::extract::ConnectInfo;
 use axum::handler::Handler;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bouncer_axum::{Bouncer, MaybePrincipal, Principal, RouteRequirement};
+use bouncer_axum::{
+    Bouncer, MaybePrincipal, Principal, ProtectedResourceMetadataExt as _, RouteRequirement,
+};
 use bouncer_core::challenge::BearerError;
 use bouncer_core::*;
 use http::{Request, StatusCode};

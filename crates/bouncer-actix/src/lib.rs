@@ -1,0 +1,186 @@
+//! # bouncer-actix
+//!
+//! bouncer for [actix-web]: middleware that answers every request with
+//! allow, **401** (with correct `WWW-Authenticate` challenges), **403**, or
+//! a 500/503 fault — never the wrong one, and byte for byte the answer the
+//! axum adapter gives (`http-contract.md` §6: both render through
+//! [`bouncer_core::render`]).
+//!
+//! **Depend on this crate** with bouncer-core (and bouncer-authn /
+//! bouncer-authz if you use the built-in schemes and policies). It does
+//! not depend on them: bring your own `Authenticator` and it works.
+//!
+//! | piece | what it does |
+//! |---|---|
+//! | [`Bouncer`] | a shared handle on the gate |
+//! | [`Guards`] | stage 1 (blocked paths, IP, country) on every request, before routing: `App::wrap` |
+//! | [`Require`] | stages 2–5 for one [`RouteRequirement`]; denied requests never reach an extractor or the handler: `Route::wrap`, `Resource::wrap`, `Scope::wrap` |
+//! | [`Principal`] / [`MaybePrincipal`] / `Option<Principal>` | extractors for the caller ([`extract`] compares them) |
+//! | [`BouncerRejection`] | a [`ResponseError`](actix_web::ResponseError): status, challenges, `Retry-After`, `application/problem+json` |
+//! | [`ProtectedResourceMetadataExt`] | RFC 9728 `/.well-known/oauth-protected-resource` |
+//! | [`request_parts`] | the request as `http` 1 parts, for bouncer APIs that read headers |
+//!
+//! No optional features: everything above is always built.
+//!
+//! The client address is the TCP peer ([`HttpRequest::peer_addr`]); proxy
+//! headers are read by the guards' trusted-proxy settings, never by this
+//! crate. A panicking stage is a 500; a fault is a 500, or a 503 with
+//! `Retry-After`. Each decision emits one `tracing` event (target
+//! `bouncer`, see [`bouncer_core::logging`]) with the stage, the code and
+//! the subject — never a credential.
+//!
+//! actix-web 4 is built on `http` 0.2 and bouncer on `http` 1: the
+//! middleware copies the method, URI and header fields (every field line,
+//! in order) into `http` 1 types for the gate, and copies the rendered
+//! denial back.
+//!
+//! ## Example
+//!
+//! ```
+//! use actix_web::{web, App, HttpServer};
+//! use bouncer_actix::{Bouncer, Principal, RouteRequirement};
+//! use bouncer_core::Gate;
+//!
+//! async fn me(Principal(who): Principal) -> String {
+//!     who.subject().to_owned()
+//! }
+//!
+//! async fn documents(Principal(who): Principal, org: web::Path<String>) -> String {
+//!     format!("{} reads {org}", who.subject())
+//! }
+//!
+//! fn app(cfg: &mut web::ServiceConfig, bouncer: &Bouncer) {
+//!     let read = RouteRequirement::authenticated()
+//!         .permission("documents:read")
+//!         .organization_from("org");
+//!     cfg.route("/me", web::get().to(me).wrap(bouncer.require(RouteRequirement::authenticated())))
+//!         .service(
+//!             web::resource("/orgs/{org}/documents")
+//!                 .route(web::get().to(documents).wrap(bouncer.require(read))),
+//!         );
+//! }
+//!
+//! # fn serve(gate: Gate) -> std::io::Result<actix_web::dev::Server> {
+//! let bouncer = Bouncer::new(gate);
+//! let server = HttpServer::new(move || {
+//!     let b = bouncer.clone();
+//!     App::new()
+//!         .configure(|cfg| app(cfg, &b))
+//!         // Wrapped last: the outermost middleware, before routing.
+//!         .wrap(bouncer.guards())
+//! })
+//! .bind("127.0.0.1:0")?
+//! .run();
+//! # Ok(server)
+//! # }
+//! ```
+//!
+//! Per-method requirements go on the route (`web::get().to(h).wrap(..)`):
+//! then a method the resource does not serve is actix-web's 405, as in the
+//! axum adapter, rather than a 401.
+//!
+//! [actix-web]: https://docs.rs/actix-web
+//! [`HttpRequest::peer_addr`]: actix_web::HttpRequest::peer_addr
+
+mod convert;
+pub mod extract;
+mod metadata;
+mod middleware;
+mod rejection;
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use bouncer_core::{Decision, Denial, Fault, Gate, Verdict};
+
+pub use bouncer_core::route::RouteRequirement;
+pub use convert::{headers, request_parts};
+pub use extract::{MaybePrincipal, Principal};
+pub use metadata::{ProtectedResourceMetadata, ProtectedResourceMetadataExt, WELL_KNOWN_PATH};
+pub use middleware::{
+    Guards, GuardsFuture, GuardsMiddleware, Require, RequireFuture, RequireMiddleware,
+};
+pub use rejection::BouncerRejection;
+
+/// A shared handle on a [`Gate`] and the response settings. Cheap to
+/// clone; `Send + Sync`, so one handle serves every actix-web worker.
+#[derive(Clone)]
+pub struct Bouncer {
+    gate: Arc<Gate>,
+    expose_detail: bool,
+}
+
+impl std::fmt::Debug for Bouncer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bouncer")
+            .field("gate", &self.gate)
+            .field("expose_detail", &self.expose_detail)
+            .finish()
+    }
+}
+
+impl Bouncer {
+    /// A handle on `gate`.
+    pub fn new(gate: Gate) -> Self {
+        Self::from_arc(Arc::new(gate))
+    }
+
+    /// A handle on a shared gate.
+    pub fn from_arc(gate: Arc<Gate>) -> Self {
+        Self {
+            gate,
+            expose_detail: true,
+        }
+    }
+
+    /// Whether problem bodies carry `detail` (default `true`; the details
+    /// are fixed texts that never name an account or echo a credential).
+    pub fn expose_detail(mut self, expose: bool) -> Self {
+        self.expose_detail = expose;
+        self
+    }
+
+    /// The gate.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// The stage-1 middleware for the whole app (`App::wrap`).
+    pub fn guards(&self) -> Guards {
+        Guards::new(self.clone())
+    }
+
+    /// The middleware enforcing `requirement` on a route, resource or
+    /// scope.
+    pub fn require(&self, requirement: impl Into<RouteRequirement>) -> Require {
+        Require::new(self.clone(), requirement)
+    }
+
+    /// `denial` as this handle answers it (with or without `detail`).
+    pub fn rejection(&self, denial: Denial) -> BouncerRejection {
+        let r = BouncerRejection::new(denial);
+        if self.expose_detail {
+            r
+        } else {
+            r.without_detail()
+        }
+    }
+
+    /// Logs the verdict and turns it into a response (denials only).
+    fn respond(&self, method: &http::Method, path: &str, verdict: Verdict) -> HttpResponse {
+        bouncer_core::logging::verdict(method, path, &verdict);
+        match verdict.into_parts().0 {
+            Decision::Deny(d) => self.rejection(d).to_response(),
+            Decision::Allow(_) => self.undecided("an allowed verdict was answered as a denial"),
+        }
+    }
+
+    /// Logs why no decision could be made and answers 500.
+    fn undecided(&self, error: &str) -> HttpResponse {
+        bouncer_core::logging::undecided(error);
+        self.rejection(Denial::Fault(Fault::internal_msg(
+            "bouncer middleware failed",
+        )))
+        .to_response()
+    }
+}
