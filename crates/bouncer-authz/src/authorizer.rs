@@ -11,8 +11,9 @@ use bouncer_core::{
     Identity, RequestContext, Requirement,
 };
 
+use crate::error::{PolicyError, PolicyErrorKind};
 use crate::guards::GuardConfig;
-use crate::policy::{compile_file, compile_str, CompiledPolicy, PolicyError};
+use crate::policy::{compile_file, compile_str, CompiledPolicy};
 use crate::snapshot::{Query, Snapshot};
 
 struct PolicyInner {
@@ -87,14 +88,10 @@ impl Policy {
     /// snapshot stays in force. Guard settings are not reloaded.
     pub fn reload(&self) -> Result<(), PolicyError> {
         let Some(path) = &self.inner.source else {
-            return Err(PolicyError {
-                file: "<memory>".into(),
-                line: 0,
-                column: 0,
-                kind: crate::policy::PolicyErrorKind::Io(
-                    "the policy was not loaded from a file".into(),
-                ),
-            });
+            return Err(PolicyError::unplaced(
+                "<memory>",
+                PolicyErrorKind::Io("the policy was not loaded from a file".into()),
+            ));
         };
         let compiled = compile_file(path)?;
         self.inner.snapshot.store(Arc::new(compiled.snapshot));

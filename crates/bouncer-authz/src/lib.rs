@@ -55,14 +55,16 @@
 
 mod authorizer;
 mod bits;
+mod error;
 pub mod guards;
 pub mod policy;
 mod snapshot;
 
 pub use authorizer::{AccessList, Policy, PolicyAuthorizer, Resource, ResourceResolver};
+pub use error::{PolicyError, PolicyErrorKind};
 pub use guards::{
     ClientIpResolver, CountryLookup, ForwardingSource, GuardConfig, NetworkGuard, PathGuard,
     UnreadableForwarding,
 };
-pub use policy::{PolicyError, PolicyErrorKind, SnapshotBuilder};
+pub use policy::SnapshotBuilder;
 pub use snapshot::{Grant, Query, Snapshot, SnapshotStats};

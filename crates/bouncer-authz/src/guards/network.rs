@@ -1,44 +1,7 @@
 //! Client address and country rules.
 //!
-//! # How the client address is found
-//!
-//! The client address is the TCP peer, unless the peer is a trusted proxy.
-//! Then, and only then, the one forwarding source the deployment configured
-//! ([`ForwardingSource`]) is read; every other forwarding header is ignored,
-//! so a client cannot pick its own address by sending a header the proxy
-//! does not write. Never "whichever is present".
-//!
-//! - [`ForwardingSource::XForwardedFor`] (the default) and
-//!   [`ForwardingSource::Forwarded`] (RFC 7239, its `for=` parameter) are
-//!   lists: all their field lines form one list, walked from the right. Each
-//!   trusted-proxy address is skipped; the first address that is not a
-//!   trusted proxy is the client. Elements further left were written by the
-//!   client and are never read, so they never win. When every element is a
-//!   trusted proxy, the left-most one is the client.
-//! - [`ForwardingSource::Header`] names a single-address header such as
-//!   `X-Real-IP`, which the proxy overwrites: its one value is the client.
-//!
-//! No forwarding header at all from a trusted proxy means the proxy itself
-//! is the client. IPv4-mapped IPv6 addresses count as IPv4.
-//!
-//! # What fails closed
-//!
-//! The resolver returns a known address or [`UnreadableForwarding`], never
-//! a guess. The address is unknown when the list has more elements than the
-//! hop limit (the whole list is counted, so the work is bounded), when an
-//! element that must be read (walking from the right while hops are trusted)
-//! is empty or does not parse, when a `Forwarded` element has no `for=`,
-//! several, `for=unknown` or an obfuscated identifier, when a quoted string
-//! is left open (a comma cannot end it), and when a single-address header
-//! has several values or field lines. [`NetworkGuard`] denies an unknown
-//! address once it has IP or country rules: `ip_blocked` when IP rules
-//! exist, `geo_blocked` when only country rules do.
-//!
-//! The country header (e.g. `CF-IPCountry`) is read only from a trusted
-//! proxy. Two values (two field lines or a comma list) or a value that is
-//! not two ASCII letters or digits (Cloudflare sends `XX` and `T1`) make the
-//! country unknown, which is `geo_blocked`. No country header at all means
-//! no country: a deny list lets it through, an allow list does not.
+//! The rules (how the client address is found, what fails closed) are in
+//! the [`guards`](super) module docs.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -295,7 +258,7 @@ const fn is_tchar(b: u8) -> bool {
 }
 
 /// Resolves the client address from the peer and the one configured
-/// forwarding source. See the [module docs](self).
+/// forwarding source. See the [`guards`](crate::guards) module docs.
 #[derive(Debug, Clone)]
 pub struct ClientIpResolver {
     trusted: Vec<IpNet>,
@@ -442,7 +405,8 @@ pub trait CountryLookup: Send + Sync + 'static {
 }
 
 /// IP allow/deny lists and country allow/deny lists, behind trusted-proxy
-/// resolution. See the [module docs](self) for what fails closed.
+/// resolution. See the [`guards`](crate::guards) module docs for what fails
+/// closed.
 #[derive(Clone, Default)]
 pub struct NetworkGuard {
     resolver: ClientIpResolver,

@@ -1,212 +1,20 @@
-//! The policy file (TOML) and its compiler.
+//! The compiler: a [`Document`] or data given in code, through one
+//! [`SnapshotBuilder`], into a [`Snapshot`].
 //!
-//! ```toml
-//! # Optional: when present, every permission used below must be listed.
-//! permissions = ["documents:read", "documents:write", "documents:delete", "admin:access"]
-//!
-//! # Organization roles (Logto's organization template: one set for all
-//! # organizations). `inherits` forms a DAG; a cycle is an error.
-//! [roles.viewer]
-//! permissions = ["documents:read"]
-//! [roles.editor]
-//! inherits = ["viewer"]
-//! permissions = ["documents:write", "documents:delete"]
-//!
-//! # Global roles, held outside any organization.
-//! [global_roles.admin]
-//! permissions = ["admin:access"]
-//!
-//! [organizations.acme.members]       # principal = [organization roles]
-//! alice = ["editor"]
-//! [organizations.acme.grants]        # principal = [permissions], e.g. services
-//! svc-reporter = ["documents:read"]
-//!
-//! [principals.erin]
-//! global_roles = ["admin"]
-//! [principals.dave]
-//! state = "suspended"                # active | suspended | disabled
-//!
-//! [guards]
-//! # The client address is the TCP peer, or, when the peer is a trusted
-//! # proxy, read from the one `forwarded_header` (no other): for
-//! # X-Forwarded-For and Forwarded (RFC 7239 `for=`) the right-most address
-//! # that is not a trusted proxy; any other name (e.g. "X-Real-IP") is a
-//! # header holding exactly one address. Default: "X-Forwarded-For".
-//! # Fails closed once IP or country rules exist: an empty or unparsable
-//! # element where an address must be read, a single-address header with
-//! # several values, or more list elements than `max_forwarded_hops`
-//! # (default 32, at most 256) is an unknown address, denied (`ip_blocked`,
-//! # or `geo_blocked` with only country rules).
-//! trusted_proxies = ["127.0.0.0/8", "::1/128"]
-//! forwarded_header = "X-Forwarded-For"  # or "Forwarded", "X-Real-IP", …
-//! max_forwarded_hops = 32
-//! deny_ips = ["203.0.113.0/24"]
-//! # Read only from trusted proxies; two values or an unreadable one is
-//! # `geo_blocked`, none at all is no country (a deny list lets it pass).
-//! country_header = "CF-IPCountry"
-//! deny_countries = ["ZZ"]
-//! blocked_paths = ["*.bak", "/server-status"]
-//! ```
-//!
-//! A `[credentials]` table is ignored here: credential stores belong to
-//! bouncer-authn, which reads its own part of a shared file.
-//!
-//! Every error names the file, line and column, and the problem.
+//! The compile streams: the document is moved into the builder piece by
+//! piece, so the parsed tree is freed while the snapshot is built.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bouncer_core::AccountState;
 use rustc_hash::FxHashMap;
-use serde::Deserialize;
 use toml::Spanned;
 
+use super::document::Document;
 use crate::bits::{BitArena, SetId};
-use crate::guards::GuardConfig;
+use crate::error::{Located, PolicyErrorKind, Span};
 use crate::snapshot::{Membership, Snapshot};
-
-/// A policy load error, with its place in the file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {kind}")]
-pub struct PolicyError {
-    /// The file name (or a label for in-memory text).
-    pub file: String,
-    /// 1-based line (0 when not tied to a place).
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// The problem.
-    pub kind: PolicyErrorKind,
-}
-
-/// What is wrong with a policy.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyErrorKind {
-    /// Not valid TOML, or not the expected shape.
-    #[error("{0}")]
-    Syntax(String),
-    /// The file could not be read.
-    #[error("cannot read the policy: {0}")]
-    Io(String),
-    /// An organization role that is not defined.
-    #[error("unknown role `{0}`")]
-    UnknownRole(String),
-    /// A global role that is not defined.
-    #[error("unknown global role `{0}`")]
-    UnknownGlobalRole(String),
-    /// A role defined twice.
-    #[error("role `{0}` is defined twice")]
-    DuplicateRole(String),
-    /// Role inheritance loops back on itself.
-    #[error("role inheritance cycle: {}", .0.join(" -> "))]
-    RoleCycle(Vec<String>),
-    /// A member listed twice in one organization.
-    #[error("`{member}` is listed twice in organization `{organization}`")]
-    DuplicateMember {
-        /// The organization.
-        organization: String,
-        /// The member.
-        member: String,
-    },
-    /// A CIDR range that does not parse.
-    #[error("invalid CIDR range `{0}`")]
-    BadCidr(String),
-    /// A permission not in the declared `permissions` list.
-    #[error("unknown permission `{0}` (not listed in `permissions`)")]
-    UnknownPermission(String),
-    /// A permission not of the form `resource:action`.
-    #[error("invalid permission `{0}`: expected `resource:action`")]
-    InvalidPermission(String),
-    /// An account state other than active, suspended or disabled.
-    #[error("unknown account state `{0}`: expected active, suspended or disabled")]
-    BadState(String),
-    /// A blocked-path pattern that does not compile.
-    #[error("invalid blocked-path pattern `{0}`: {1}")]
-    BadPattern(String, String),
-    /// A header name that is not valid.
-    #[error("invalid header name `{0}`")]
-    BadHeader(String),
-    /// A country code that is not two ASCII letters or digits.
-    #[error("invalid country code `{0}`: expected two letters or digits")]
-    BadCountry(String),
-    /// A `max_forwarded_hops` outside 1 to 256.
-    #[error("invalid max_forwarded_hops `{0}`: expected 1 to 256")]
-    BadHopLimit(i64),
-}
-
-pub(crate) type Span = Range<usize>;
-
-/// An error before it is placed in a file.
-pub(crate) type Located = (PolicyErrorKind, Option<Span>);
-
-fn locate(file: &str, text: &str, (kind, span): Located) -> PolicyError {
-    let (line, column) = match span {
-        Some(s) => {
-            let before = text.get(..s.start.min(text.len())).unwrap_or("");
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            (line, column)
-        }
-        None => (0, 0),
-    };
-    PolicyError {
-        file: file.to_owned(),
-        line,
-        column,
-        kind,
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    #[serde(default)]
-    permissions: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    roles: BTreeMap<Spanned<String>, RoleDoc>,
-    #[serde(default)]
-    global_roles: BTreeMap<Spanned<String>, RoleDoc>,
-    #[serde(default)]
-    organizations: BTreeMap<Spanned<String>, OrgDoc>,
-    #[serde(default)]
-    principals: BTreeMap<Spanned<String>, PrincipalDoc>,
-    #[serde(default)]
-    guards: Option<crate::guards::GuardsDoc>,
-    /// Read by bouncer-authn; ignored here.
-    #[serde(default, rename = "credentials")]
-    _credentials: Option<toml::Value>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RoleDoc {
-    #[serde(default)]
-    inherits: Vec<Spanned<String>>,
-    #[serde(default)]
-    permissions: Vec<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct OrgDoc {
-    #[serde(default)]
-    members: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
-    #[serde(default)]
-    grants: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct PrincipalDoc {
-    #[serde(default)]
-    state: Option<Spanned<String>>,
-    #[serde(default)]
-    global_roles: Vec<Spanned<String>>,
-    #[serde(default)]
-    permissions: Vec<Spanned<String>>,
-}
 
 fn spanned(v: Vec<Spanned<String>>) -> Vec<(String, Option<Span>)> {
     v.into_iter()
@@ -217,52 +25,17 @@ fn spanned(v: Vec<Spanned<String>>) -> Vec<(String, Option<Span>)> {
         .collect()
 }
 
-/// A parsed and compiled policy file: the snapshot and the guard settings.
-#[derive(Debug, Clone)]
-pub struct CompiledPolicy {
-    /// The authorization snapshot.
-    pub snapshot: Snapshot,
-    /// The request-guard settings.
-    pub guards: GuardConfig,
-}
-
-/// Parses and compiles policy text. `file` names it in errors.
-pub fn compile_str(file: &str, text: &str) -> Result<CompiledPolicy, PolicyError> {
-    let doc: Document = toml::from_str(text).map_err(|e| {
-        let message = e.message().to_owned();
-        locate(file, text, (PolicyErrorKind::Syntax(message), e.span()))
-    })?;
-    compile_doc(doc).map_err(|l| locate(file, text, l))
-}
-
-/// Reads, parses and compiles a policy file.
-pub fn compile_file(path: &std::path::Path) -> Result<CompiledPolicy, PolicyError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        kind: PolicyErrorKind::Io(e.to_string()),
-    })?;
-    compile_str(&file, &text)
-}
-
 /// Moves the document into the builder piece by piece, so the parsed tree
 /// is freed while the snapshot is built (large policies peak lower).
-fn compile_doc(doc: Document) -> Result<CompiledPolicy, Located> {
+pub(super) fn compile_doc(doc: Document) -> Result<Snapshot, Located> {
     let Document {
         permissions,
         roles,
         global_roles,
         organizations,
         principals,
-        guards,
-        _credentials,
+        ..
     } = doc;
-    let guards = match &guards {
-        Some(g) => g.compile()?,
-        None => GuardConfig::default(),
-    };
     let mut b = SnapshotBuilder::new();
     if let Some(perms) = permissions {
         b.declared = Some(spanned(perms));
@@ -331,8 +104,7 @@ fn compile_doc(doc: Document) -> Result<CompiledPolicy, Located> {
             global_roles: spanned(p.global_roles),
         });
     }
-    let snapshot = b.build_located()?;
-    Ok(CompiledPolicy { snapshot, guards })
+    b.build_located()
 }
 
 fn parse_state(s: &str) -> Option<AccountState> {
