@@ -1,5 +1,16 @@
 //! The traits the other crates (and you) implement. Each is small,
 //! `Send + Sync`, and object-safe, so the gate holds them as `Arc<dyn _>`.
+//!
+//! Each is also implemented for `Arc<T>` and `Box<T>` of an implementor
+//! (`T` may be `dyn Trait`), as tower does for `Box<S>`: a shared stage is
+//! handed to the [`GateBuilder`](crate::GateBuilder) like any other, and
+//! the same `Arc` can sit in two gates or stay with the application.
+//! The forwarding adds no allocation: the boxed future of `T` is returned
+//! as it is.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -145,3 +156,81 @@ pub trait Authorizer: Send + Sync + 'static {
         requirement: &Requirement,
     ) -> Result<(), AccessError>;
 }
+
+/// The boxed future an `#[async_trait]` method returns.
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Implements the four traits for a smart pointer by forwarding to the
+/// pointee. Written out instead of with `#[async_trait]`, which would box
+/// the pointee's already boxed future a second time.
+macro_rules! forward_to_pointee {
+    ($($ptr:ident),*) => {$(
+        impl<T: Authenticator + ?Sized> Authenticator for $ptr<T> {
+            fn scheme(&self) -> SchemeName {
+                (**self).scheme()
+            }
+
+            fn recognizes(&self, request: &RequestContext<'_>) -> bool {
+                (**self).recognizes(request)
+            }
+
+            fn authenticate<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                request: &'life1 RequestContext<'life2>,
+            ) -> BoxFuture<'async_trait, Result<Option<Identity>, AuthnError>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).authenticate(request)
+            }
+
+            fn challenge(&self, error: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
+                (**self).challenge(error)
+            }
+        }
+
+        impl<T: RequestGuard + ?Sized> RequestGuard for $ptr<T> {
+            fn check(&self, request: &RequestContext<'_>) -> Result<(), AccessError> {
+                (**self).check(request)
+            }
+        }
+
+        impl<T: AccountDirectory + ?Sized> AccountDirectory for $ptr<T> {
+            fn state<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                identity: &'life1 Identity,
+            ) -> BoxFuture<'async_trait, Result<AccountState, Fault>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).state(identity)
+            }
+        }
+
+        impl<T: Authorizer + ?Sized> Authorizer for $ptr<T> {
+            fn authorize<'life0, 'life1, 'life2, 'life3, 'life4, 'async_trait>(
+                &'life0 self,
+                caller: &'life1 Authenticated,
+                request: &'life2 RequestContext<'life3>,
+                requirement: &'life4 Requirement,
+            ) -> BoxFuture<'async_trait, Result<(), AccessError>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                'life3: 'async_trait,
+                'life4: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).authorize(caller, request, requirement)
+            }
+        }
+    )*};
+}
+
+forward_to_pointee!(Arc, Box);

@@ -158,9 +158,7 @@ pub async fn check<A: Authenticator>(authenticator: A, suite: &Suite) -> Result<
             other => return Err(fail("valid", format!("{} gave {other:?}", describe(parts)))),
         }
     }
-    let gate = Gate::builder()
-        .authenticator_arc(authenticator.clone())
-        .build();
+    let gate = Gate::builder().authenticator(authenticator.clone()).build();
     for parts in &suite.wrong {
         let ctx = RequestContext::from_parts(parts);
         match authenticator.authenticate(&ctx).await {
@@ -253,7 +251,7 @@ pub async fn check_backend_failure<A: Authenticator>(
             ))
         }
     }
-    let gate = Gate::builder().authenticator_arc(broken.clone()).build();
+    let gate = Gate::builder().authenticator(broken.clone()).build();
     let verdict = gate.decide(&ctx, &Requirement::authenticated()).await;
     match verdict.decision() {
         Decision::Deny(d) if d.status().is_server_error() => Ok(()),

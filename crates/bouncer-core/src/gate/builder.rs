@@ -76,14 +76,12 @@ pub struct GateBuilder {
 
 impl GateBuilder {
     /// Adds a request guard (stage 1). Guards run in the order added.
+    ///
+    /// Every stage may also be given shared, as an `Arc` (or `Box`) of an
+    /// implementor or of a `dyn` trait object: the traits are implemented
+    /// for both.
     pub fn guard(mut self, guard: impl RequestGuard) -> Self {
         self.config.guards.push(Arc::new(guard));
-        self
-    }
-
-    /// Adds a shared request guard.
-    pub fn guard_arc(mut self, guard: Arc<dyn RequestGuard>) -> Self {
-        self.config.guards.push(guard);
         self
     }
 
@@ -95,22 +93,10 @@ impl GateBuilder {
         self
     }
 
-    /// Adds a shared authenticator.
-    pub fn authenticator_arc(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
-        self.config.authenticators.push(authenticator);
-        self
-    }
-
     /// Sets the account directory (stage 3). Without one, every account is
     /// active.
     pub fn accounts(mut self, accounts: impl AccountDirectory) -> Self {
         self.config.accounts = Some(Arc::new(accounts));
-        self
-    }
-
-    /// Sets a shared account directory.
-    pub fn accounts_arc(mut self, accounts: Arc<dyn AccountDirectory>) -> Self {
-        self.config.accounts = Some(accounts);
         self
     }
 
@@ -119,12 +105,6 @@ impl GateBuilder {
     /// allow.
     pub fn authorizer(mut self, authorizer: impl Authorizer) -> Self {
         self.config.authorizer = Some(Arc::new(authorizer));
-        self
-    }
-
-    /// Sets a shared authorizer.
-    pub fn authorizer_arc(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
-        self.config.authorizer = Some(authorizer);
         self
     }
 

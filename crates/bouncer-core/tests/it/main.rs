@@ -8,4 +8,5 @@
 
 mod external_corpora;
 mod gate_order;
+mod shared_stages;
 mod syntax_props;
