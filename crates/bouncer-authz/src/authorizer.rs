@@ -14,7 +14,7 @@ use bouncer_core::{
 use crate::error::{PolicyError, PolicyErrorKind};
 use crate::guards::GuardConfig;
 use crate::policy::{compile_file, compile_str, CompiledPolicy};
-use crate::snapshot::{Query, Snapshot};
+use crate::snapshot::{Query, Snapshot, TokenRoleTrust};
 
 struct PolicyInner {
     snapshot: ArcSwap<Snapshot>,
@@ -79,7 +79,9 @@ impl Policy {
         self.inner.snapshot.load()
     }
 
-    /// The guard settings read at load time.
+    /// The `[guards]` settings of the same file, read at load time by
+    /// [`GuardConfig::from_toml_str`] (defaults for a policy built in
+    /// code). A convenience: [`GuardConfig::from_file`] reads them alone.
     pub fn guards(&self) -> &GuardConfig {
         &self.inner.guards
     }
@@ -157,6 +159,7 @@ pub struct PolicyAuthorizer {
     policy: Policy,
     resolver: Option<Arc<dyn ResourceResolver>>,
     trust_token_permissions: bool,
+    token_roles: TokenRoleTrust,
 }
 
 impl std::fmt::Debug for PolicyAuthorizer {
@@ -164,6 +167,8 @@ impl std::fmt::Debug for PolicyAuthorizer {
         f.debug_struct("PolicyAuthorizer")
             .field("policy", &self.policy)
             .field("resolver", &self.resolver.is_some())
+            .field("trust_token_permissions", &self.trust_token_permissions)
+            .field("token_roles", &self.token_roles)
             .finish()
     }
 }
@@ -175,6 +180,7 @@ impl PolicyAuthorizer {
             policy,
             resolver: None,
             trust_token_permissions: false,
+            token_roles: TokenRoleTrust::NONE,
         }
     }
 
@@ -194,6 +200,32 @@ impl PolicyAuthorizer {
     /// `permissions` claim). Off by default: the policy is the authority.
     pub fn trust_token_permissions(mut self) -> Self {
         self.trust_token_permissions = true;
+        self
+    }
+
+    /// Also believes the roles the credential asserts (Keycloak's
+    /// `realm_access.roles`, in [`Identity::roles`]) as roles of the
+    /// policy's vocabulary, where `trust` says: as global roles, in the
+    /// token's own organization, or both. Off by default
+    /// ([`TokenRoleTrust::NONE`]): the policy is the authority. See
+    /// [`TokenRoleTrust`] for exactly what each grants.
+    ///
+    /// ```
+    /// use bouncer_authz::{Policy, PolicyAuthorizer, TokenRoleTrust};
+    ///
+    /// let policy = Policy::from_toml("p.toml", r#"
+    ///     [roles.editor]
+    ///     permissions = ["documents:write"]
+    ///     [global_roles.admin]
+    ///     permissions = ["admin:access"]
+    /// "#)?;
+    /// let authorizer = PolicyAuthorizer::new(policy)
+    ///     .trust_token_roles(TokenRoleTrust::GLOBAL.and(TokenRoleTrust::ORGANIZATION));
+    /// # let _ = authorizer;
+    /// # Ok::<(), bouncer_authz::PolicyError>(())
+    /// ```
+    pub fn trust_token_roles(mut self, trust: TokenRoleTrust) -> Self {
+        self.token_roles = trust;
         self
     }
 
@@ -220,7 +252,9 @@ impl Authorizer for PolicyAuthorizer {
             elevated: requirement.is_elevated(),
             scopes: caller.scopes(),
         };
-        let grant = match snapshot.authorize(&query) {
+        let roles = caller.roles();
+        let trust = self.token_roles;
+        let grant = match snapshot.authorize_with_token_roles(&query, roles, trust) {
             Ok(g) => g,
             Err(f)
                 if f.reason() == ForbiddenReason::InsufficientPermission
@@ -235,10 +269,14 @@ impl Authorizer for PolicyAuthorizer {
                     return Err(bouncer_core::Forbidden::insufficient_scope(p.to_owned()).into());
                 }
                 snapshot
-                    .authorize(&Query {
-                        permission: None,
-                        ..query
-                    })
+                    .authorize_with_token_roles(
+                        &Query {
+                            permission: None,
+                            ..query
+                        },
+                        roles,
+                        trust,
+                    )
                     .map_err(AccessError::from)?
             }
             Err(f) => return Err(f.into()),

@@ -18,6 +18,28 @@
 //!
 //! No optional features: everything above is always built.
 //!
+//! ## One policy file, one loader per table
+//!
+//! A policy file may hold the policy, the `[guards]` settings and
+//! bouncer-authn's `[credentials]`. Each part has a loader of its own:
+//! [`Policy::from_file`] reads the policy document (and, for convenience,
+//! the guards: [`Policy::guards`]), [`GuardConfig::from_file`] reads only
+//! `[guards]`, bouncer-authn's `CredentialsConfig::from_file` reads only
+//! `[credentials]`. The policy document accepts exactly the tables of
+//! [`policy::OTHER_LOADERS_TABLES`] unread; any other unknown table is an
+//! error. Every loader's errors are a [`PolicyError`] with file, line and
+//! column.
+//!
+//! ## Roles from tokens
+//!
+//! The policy is the authority: roles a token asserts (Keycloak's
+//! `realm_access.roles`) count for nothing unless the authorizer trusts
+//! them explicitly with [`PolicyAuthorizer::trust_token_roles`] — as the
+//! policy's global roles, as its organization roles in the token's own
+//! organization, or both ([`TokenRoleTrust`]). Permissions a token asserts
+//! (Auth0) are trusted separately, with
+//! [`PolicyAuthorizer::trust_token_permissions`].
+//!
 //! The policy compiles into an immutable [`Snapshot`]: interned names and
 //! permission bitsets. A decision is a few hash lookups and bit tests — no
 //! allocation, no lock, O(1) in users, organizations and roles — and the
@@ -67,4 +89,4 @@ pub use guards::{
     UnreadableForwarding,
 };
 pub use policy::SnapshotBuilder;
-pub use snapshot::{Grant, Query, Snapshot, SnapshotStats};
+pub use snapshot::{Grant, Query, Snapshot, SnapshotStats, TokenRoleTrust};

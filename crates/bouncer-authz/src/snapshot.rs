@@ -16,6 +16,11 @@ pub struct Snapshot {
     pub(crate) permissions: FxHashMap<Arc<str>, u32>,
     pub(crate) permission_names: Vec<Arc<str>>,
     pub(crate) org_roles: FxHashMap<Arc<str>, u32>,
+    /// Per organization role: the permissions of its closure.
+    pub(crate) org_role_perms: Vec<SetId>,
+    pub(crate) global_roles: FxHashMap<Arc<str>, u32>,
+    /// Per global role: the permissions of its closure.
+    pub(crate) global_role_perms: Vec<SetId>,
     pub(crate) organizations: FxHashMap<Arc<str>, u32>,
     pub(crate) principals: FxHashMap<Arc<str>, u32>,
     /// (principal, organization) → membership.
@@ -54,22 +59,101 @@ pub struct Query<'a> {
     pub scopes: Option<&'a [String]>,
 }
 
+/// Where the policy believes the roles a credential asserts (Keycloak's
+/// `realm_access.roles`, mapped into [`Identity::roles`]). Off by default:
+/// the policy is the authority, and a token's roles count for nothing.
+///
+/// A token role counts only when it names a role the policy defines; other
+/// names (an identity provider's own defaults such as `offline_access`) are
+/// ignored, never an error.
+///
+/// - [`GLOBAL`](Self::GLOBAL): a token role naming one of the policy's
+///   `[global_roles]` is held as that global role: its permissions hold in
+///   every organization, and it satisfies elevation (`elevation_required`)
+///   like a global role given in the policy. Trust it only from an issuer
+///   whose realm roles you would write into `[principals]` yourself.
+/// - [`ORGANIZATION`](Self::ORGANIZATION): a token role naming one of the
+///   policy's organization `[roles]` is held in the token's own
+///   organization (its `organization_id`, or Logto's organization
+///   audience) and nowhere else; a token bound to no organization gets
+///   nothing from it. Holding such a role makes the caller a member of
+///   that organization even if the policy does not list it there (the
+///   identity provider manages the memberships), and the role counts for
+///   access lists as if held there. Organization roles never satisfy
+///   elevation.
+///
+/// Both add to what the policy grants; neither takes anything away, and a
+/// token's `scope` still narrows the result.
+///
+/// [`Identity::roles`]: bouncer_core::Identity::roles
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenRoleTrust {
+    global: bool,
+    organization: bool,
+}
+
+impl TokenRoleTrust {
+    /// Token roles count nowhere (the default).
+    pub const NONE: Self = Self {
+        global: false,
+        organization: false,
+    };
+    /// Token roles naming global roles are held as global roles.
+    pub const GLOBAL: Self = Self {
+        global: true,
+        organization: false,
+    };
+    /// Token roles naming organization roles are held in the token's own
+    /// organization.
+    pub const ORGANIZATION: Self = Self {
+        global: false,
+        organization: true,
+    };
+
+    /// Both kinds of trust: `TokenRoleTrust::GLOBAL.and(TokenRoleTrust::ORGANIZATION)`.
+    #[must_use]
+    pub const fn and(self, other: Self) -> Self {
+        Self {
+            global: self.global || other.global,
+            organization: self.organization || other.organization,
+        }
+    }
+
+    /// Whether token roles may be global roles.
+    pub const fn is_global(self) -> bool {
+        self.global
+    }
+
+    /// Whether token roles may be organization roles in the token's
+    /// organization.
+    pub const fn is_organization(self) -> bool {
+        self.organization
+    }
+}
+
 /// A granted query: what the caller holds in the organization, for the
 /// access-list checks that follow.
 #[derive(Debug, Clone, Copy)]
 pub struct Grant<'s> {
     snapshot: &'s Snapshot,
     membership: Option<Membership>,
+    /// Token roles held in the query's organization (empty unless trusted
+    /// there).
+    token_org_roles: &'s [String],
 }
 
 impl Grant<'_> {
     /// Whether the caller holds organization role `role` (directly) in the
-    /// organization of the query.
+    /// organization of the query: from the policy, or from a token role
+    /// trusted there ([`TokenRoleTrust::ORGANIZATION`]).
     pub fn has_role(&self, role: &str) -> bool {
-        match (self.membership, self.snapshot.org_roles.get(role)) {
-            (Some(m), Some(r)) => self.snapshot.role_sets.contains(m.roles, *r as usize),
-            _ => false,
-        }
+        let Some(r) = self.snapshot.org_roles.get(role) else {
+            return false;
+        };
+        let from_policy = self
+            .membership
+            .is_some_and(|m| self.snapshot.role_sets.contains(m.roles, *r as usize));
+        from_policy || self.token_org_roles.iter().any(|t| t == role)
     }
 }
 
@@ -77,7 +161,28 @@ impl Snapshot {
     /// Decides stage 4 up to the resource checks, in contract order:
     /// tenant, elevation, permission from roles, token scope.
     pub fn authorize(&self, q: &Query<'_>) -> Result<Grant<'_>, Forbidden> {
+        self.authorize_with_token_roles(q, &[], TokenRoleTrust::NONE)
+    }
+
+    /// As [`authorize`](Self::authorize), also believing the roles the
+    /// credential asserts (`token_roles`, e.g. [`Identity::roles`]) where
+    /// `trust` says. With [`TokenRoleTrust::NONE`] it is `authorize`.
+    ///
+    /// [`Identity::roles`]: bouncer_core::Identity::roles
+    pub fn authorize_with_token_roles<'s>(
+        &'s self,
+        q: &Query<'_>,
+        token_roles: &'s [String],
+        trust: TokenRoleTrust,
+    ) -> Result<Grant<'s>, Forbidden> {
         let principal = self.principals.get(q.subject).copied();
+        // Token roles held in the organization acted in: only when it is
+        // the token's own organization.
+        let token_org_roles: &[String] = match (q.organization, q.bound_organization) {
+            (Some(org), Some(bound)) if trust.organization && org == bound => token_roles,
+            _ => &[],
+        };
+        let token_global_roles: &[String] = if trust.global { token_roles } else { &[] };
 
         // Tenant: the token's binding, then membership.
         let membership = match q.organization {
@@ -88,35 +193,58 @@ impl Snapshot {
                 let m = principal
                     .zip(self.organizations.get(org).copied())
                     .and_then(|key| self.memberships.get(&key).copied());
-                match m {
-                    Some(m) => Some(m),
-                    None => return Err(Forbidden::new(ForbiddenReason::TenantMismatch)),
+                let via_token = token_org_roles
+                    .iter()
+                    .any(|r| self.org_roles.contains_key(r.as_str()));
+                if m.is_none() && !via_token {
+                    return Err(Forbidden::new(ForbiddenReason::TenantMismatch));
                 }
+                m
             }
             None => None,
         };
+        let grant = Grant {
+            snapshot: self,
+            membership,
+            token_org_roles,
+        };
 
         let Some(permission) = q.permission else {
-            if q.elevated && !principal.is_some_and(|p| self.has_any_global(p)) {
+            let elevated = principal.is_some_and(|p| self.has_any_global(p))
+                || self
+                    .token_role_sets(
+                        token_global_roles,
+                        &self.global_roles,
+                        &self.global_role_perms,
+                    )
+                    .any(|set| self.perm_sets.words(set).iter().any(|w| *w != 0));
+            if q.elevated && !elevated {
                 return Err(Forbidden::new(ForbiddenReason::ElevationRequired));
             }
-            return Ok(Grant {
-                snapshot: self,
-                membership,
-            });
+            return Ok(grant);
         };
         let perm = self.permissions.get(permission).map(|p| *p as usize);
         let global = principal.and_then(|p| self.global_perms.get(p as usize).copied());
-        let in_global =
-            matches!((global, perm), (Some(g), Some(b)) if self.perm_sets.contains(g, b));
+        let in_global = matches!((global, perm), (Some(g), Some(b)) if self.perm_sets.contains(g, b))
+            || perm.is_some_and(|b| {
+                self.token_role_sets(
+                    token_global_roles,
+                    &self.global_roles,
+                    &self.global_role_perms,
+                )
+                .any(|set| self.perm_sets.contains(set, b))
+            });
 
         // Elevation: the permission must come from a global role.
         if q.elevated && !in_global {
             return Err(Forbidden::new(ForbiddenReason::ElevationRequired));
         }
         // Permission from roles (organization roles, grants, global roles).
-        let in_org =
-            matches!((membership, perm), (Some(m), Some(b)) if self.perm_sets.contains(m.perms, b));
+        let in_org = matches!((membership, perm), (Some(m), Some(b)) if self.perm_sets.contains(m.perms, b))
+            || perm.is_some_and(|b| {
+                self.token_role_sets(token_org_roles, &self.org_roles, &self.org_role_perms)
+                    .any(|set| self.perm_sets.contains(set, b))
+            });
         if !(in_global || in_org) {
             return Err(Forbidden::new(ForbiddenReason::InsufficientPermission));
         }
@@ -126,10 +254,35 @@ impl Snapshot {
                 return Err(Forbidden::insufficient_scope(permission.to_owned()));
             }
         }
-        Ok(Grant {
-            snapshot: self,
-            membership,
-        })
+        Ok(grant)
+    }
+
+    /// The permission sets of the `names` that are roles in `ids`.
+    fn token_role_sets<'a>(
+        &'a self,
+        names: &'a [String],
+        ids: &'a FxHashMap<Arc<str>, u32>,
+        sets: &'a [SetId],
+    ) -> impl Iterator<Item = SetId> + 'a {
+        names
+            .iter()
+            .filter_map(move |n| ids.get(n.as_str()))
+            .filter_map(move |id| sets.get(*id as usize).copied())
+    }
+
+    /// Whether the policy defines (declares or uses) `permission`.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.contains_key(permission)
+    }
+
+    /// Whether the policy defines the organization role `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.org_roles.contains_key(role)
+    }
+
+    /// Whether the policy defines the global role `role`.
+    pub fn has_global_role(&self, role: &str) -> bool {
+        self.global_roles.contains_key(role)
     }
 
     fn has_any_global(&self, principal: u32) -> bool {
@@ -209,4 +362,78 @@ pub struct SnapshotStats {
     pub memberships: usize,
     /// Bytes of permission and role bitsets.
     pub bitset_bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SnapshotBuilder;
+
+    fn snapshot() -> Snapshot {
+        SnapshotBuilder::new()
+            .role("viewer", &[], &["documents:read"])
+            .role("editor", &["viewer"], &["documents:write"])
+            .global_role("admin", &[], &["admin:access"])
+            .member("acme", "alice", &["viewer"])
+            .build()
+            .unwrap()
+    }
+
+    fn reason(r: Result<Grant<'_>, Forbidden>) -> Option<ForbiddenReason> {
+        r.err().map(|f| f.reason())
+    }
+
+    #[test]
+    fn token_roles_are_held_by_their_closure_where_trusted() {
+        let s = snapshot();
+        let roles = ["editor".to_owned(), "admin".to_owned()];
+        let write_in_acme = Query {
+            subject: "kc",
+            organization: Some("acme"),
+            bound_organization: Some("acme"),
+            permission: Some("documents:read"),
+            ..Query::default()
+        };
+        // `editor` inherits `documents:read` from `viewer`.
+        let g = s.authorize_with_token_roles(&write_in_acme, &roles, TokenRoleTrust::ORGANIZATION);
+        assert!(
+            g.is_ok_and(|g| g.has_role("editor") && !g.has_role("viewer") && !g.has_role("admin"))
+        );
+        assert_eq!(
+            reason(s.authorize_with_token_roles(&write_in_acme, &roles, TokenRoleTrust::GLOBAL)),
+            Some(ForbiddenReason::TenantMismatch)
+        );
+        let elevated = Query {
+            subject: "kc",
+            permission: Some("admin:access"),
+            elevated: true,
+            ..Query::default()
+        };
+        assert!(s
+            .authorize_with_token_roles(&elevated, &roles, TokenRoleTrust::GLOBAL)
+            .is_ok());
+        assert_eq!(
+            reason(s.authorize_with_token_roles(&elevated, &roles, TokenRoleTrust::ORGANIZATION)),
+            Some(ForbiddenReason::ElevationRequired)
+        );
+        let elevated_only = Query {
+            permission: None,
+            ..elevated
+        };
+        assert!(s
+            .authorize_with_token_roles(&elevated_only, &roles, TokenRoleTrust::GLOBAL)
+            .is_ok());
+        assert_eq!(
+            reason(s.authorize(&elevated_only)),
+            Some(ForbiddenReason::ElevationRequired)
+        );
+    }
+
+    #[test]
+    fn names_the_policy_defines() {
+        let s = snapshot();
+        assert!(s.has_permission("documents:write") && !s.has_permission("documents:wrte"));
+        assert!(s.has_role("editor") && !s.has_role("admin"));
+        assert!(s.has_global_role("admin") && !s.has_global_role("editor"));
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::alloc::System;
 
-use bouncer_authz::{Query, SnapshotBuilder};
+use bouncer_authz::{Query, SnapshotBuilder, TokenRoleTrust};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -77,6 +77,29 @@ fn decisions_do_not_allocate() {
             ..Query::default()
         },
     ];
+    // Roles a token asserts, trusted: the same queries for a caller the
+    // policy does not know, bound to org7.
+    let token_roles = vec![
+        "offline_access".to_owned(),
+        "editor".to_owned(),
+        "admin".to_owned(),
+    ];
+    let trust = TokenRoleTrust::GLOBAL.and(TokenRoleTrust::ORGANIZATION);
+    let token_queries = [
+        Query {
+            subject: "kc",
+            organization: Some("org7"),
+            bound_organization: Some("org7"),
+            permission: Some("documents:delete"),
+            ..Query::default()
+        },
+        Query {
+            subject: "kc",
+            permission: Some("admin:access"),
+            elevated: true,
+            ..Query::default()
+        },
+    ];
     let mut allowed = 0;
     let region = Region::new(GLOBAL);
     for _ in 0..1000 {
@@ -86,9 +109,18 @@ fn decisions_do_not_allocate() {
                 let _ = grant.has_role("editor");
             }
         }
+        for q in &token_queries {
+            if let Ok(grant) = snapshot.authorize_with_token_roles(q, &token_roles, trust) {
+                allowed += 1;
+                let _ = grant.has_role("editor");
+            }
+        }
     }
     let stats = region.change();
-    assert_eq!(allowed, 3000, "three of the six queries are allowed");
+    assert_eq!(
+        allowed, 5000,
+        "three of the six queries and both token queries are allowed"
+    );
     assert_eq!(stats.allocations, 0, "{stats:?}");
     assert_eq!(stats.reallocations, 0, "{stats:?}");
 }

@@ -420,14 +420,34 @@ impl SnapshotBuilder {
             global_perms,
         } = people;
 
-        let org_roles = org_role_ids
-            .into_iter()
-            .map(|(k, v)| (Arc::from(k), u32::try_from(v).unwrap_or(u32::MAX)))
-            .collect();
+        // Each role's closure as a set of its own, for roles a token
+        // asserts (see `TokenRoleTrust`).
+        let mut role_perm_sets = |closure: &[Vec<u64>]| -> Vec<SetId> {
+            closure
+                .iter()
+                .map(|words| {
+                    let set = perm_sets.alloc();
+                    perm_sets.union_words(set, words);
+                    set
+                })
+                .collect()
+        };
+        let org_role_perms = role_perm_sets(&org_closure);
+        let global_role_perms = role_perm_sets(&global_closure);
+        let interned = |ids: HashMap<&str, usize>| -> FxHashMap<Arc<str>, u32> {
+            ids.into_iter()
+                .map(|(k, v)| (Arc::from(k), u32::try_from(v).unwrap_or(u32::MAX)))
+                .collect()
+        };
+        let org_roles = interned(org_role_ids);
+        let global_roles = interned(global_role_ids);
         Ok(Snapshot {
             permissions,
             permission_names,
             org_roles,
+            org_role_perms,
+            global_roles,
+            global_role_perms,
             organizations,
             principals,
             memberships,

@@ -1,7 +1,9 @@
 //! The policy authorizer through the gate, with resources.
 
 use async_trait::async_trait;
-use bouncer_authz::{AccessList, Policy, PolicyAuthorizer, Resource, ResourceResolver};
+use bouncer_authz::{
+    AccessList, Policy, PolicyAuthorizer, Resource, ResourceResolver, TokenRoleTrust,
+};
 use bouncer_core::*;
 
 const POLICY: &str = r#"
@@ -43,6 +45,14 @@ impl ResourceResolver for Docs {
                 }),
                 read_only: false,
             }),
+            (Some("acme"), "minutes") => Some(Resource {
+                organization: Some("acme".into()),
+                private: Some(AccessList {
+                    users: vec![],
+                    roles: vec!["editor".into()],
+                }),
+                read_only: false,
+            }),
             (Some("acme"), "archive") => Some(Resource {
                 organization: Some("acme".into()),
                 read_only: true,
@@ -54,7 +64,7 @@ impl ResourceResolver for Docs {
     }
 }
 
-/// Authenticates `X-User: <sub>[;org=<bound>][;scope=a b]`.
+/// Authenticates `X-User: <sub>[;org=<bound>][;scope=a b][;roles=a,b]`.
 struct Header;
 #[async_trait]
 impl Authenticator for Header {
@@ -77,6 +87,9 @@ impl Authenticator for Header {
             if let Some(s) = p.strip_prefix("scope=") {
                 id = id.with_scopes(s.split(' '));
             }
+            if let Some(r) = p.strip_prefix("roles=") {
+                id = id.with_roles(r.split(','));
+            }
         }
         Ok(Some(id))
     }
@@ -93,15 +106,27 @@ impl Authenticator for Header {
 }
 
 fn gate() -> Gate {
+    gate_with(TokenRoleTrust::NONE)
+}
+
+fn gate_with(trust: TokenRoleTrust) -> Gate {
     let policy = Policy::from_toml("p.toml", POLICY).unwrap();
     Gate::builder()
         .authenticator(Header)
         .accounts(policy.clone())
-        .authorizer(PolicyAuthorizer::new(policy).resources(Docs))
+        .authorizer(
+            PolicyAuthorizer::new(policy)
+                .resources(Docs)
+                .trust_token_roles(trust),
+        )
         .build()
 }
 
 async fn run(method: &str, user: &str, req: Requirement) -> Verdict {
+    run_on(&gate(), method, user, req).await
+}
+
+async fn run_on(gate: &Gate, method: &str, user: &str, req: Requirement) -> Verdict {
     let (parts, ()) = http::Request::builder()
         .method(method)
         .uri("/x")
@@ -109,9 +134,7 @@ async fn run(method: &str, user: &str, req: Requirement) -> Verdict {
         .body(())
         .unwrap()
         .into_parts();
-    gate()
-        .decide(&RequestContext::from_parts(&parts), &req)
-        .await
+    gate.decide(&RequestContext::from_parts(&parts), &req).await
 }
 
 fn code(v: &Verdict) -> &'static str {
@@ -279,4 +302,175 @@ async fn insufficient_scope_names_the_scope() {
     assert_eq!(d.status(), 403);
     assert_eq!(d.challenges()[0].get("error"), Some("insufficient_scope"));
     assert_eq!(d.challenges()[0].get("scope"), Some("documents:write"));
+}
+
+fn admin() -> Requirement {
+    Requirement::authenticated()
+        .permission("admin:access")
+        .elevated()
+}
+
+#[tokio::test]
+async fn token_roles_count_only_where_trusted() {
+    let none = gate_with(TokenRoleTrust::NONE);
+    let global = gate_with(TokenRoleTrust::GLOBAL);
+    let org = gate_with(TokenRoleTrust::ORGANIZATION);
+    let both = gate_with(TokenRoleTrust::GLOBAL.and(TokenRoleTrust::ORGANIZATION));
+    let in_initech = || {
+        Requirement::authenticated()
+            .organization("initech")
+            .permission("documents:read")
+    };
+    // `kc` is known to the identity provider only, not to the policy.
+    let cases: Vec<(&Gate, &str, &str, Requirement, &str)> = vec![
+        // Off by default: the policy is the authority.
+        (
+            &none,
+            "GET",
+            "kc;roles=admin",
+            admin(),
+            "elevation_required",
+        ),
+        (
+            &none,
+            "GET",
+            "kc;org=acme;roles=editor",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        // Global: a token role naming a global role is that global role.
+        (
+            &global,
+            "GET",
+            "kc;roles=offline_access,admin",
+            admin(),
+            "allow",
+        ),
+        (
+            &global,
+            "GET",
+            "kc;roles=admin;scope=documents:read",
+            admin(),
+            "insufficient_scope",
+        ),
+        (
+            &global,
+            "GET",
+            "kc;roles=editor",
+            admin(),
+            "elevation_required",
+        ),
+        (
+            &global,
+            "GET",
+            "kc;org=acme;roles=editor",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        // Organization: held in the token's own organization, nowhere else.
+        (
+            &org,
+            "DELETE",
+            "kc;org=acme;roles=editor",
+            doc("acme", "welcome", "documents:delete"),
+            "allow",
+        ),
+        (
+            &org,
+            "DELETE",
+            "kc;org=acme;roles=viewer",
+            doc("acme", "welcome", "documents:delete"),
+            "insufficient_permission",
+        ),
+        (
+            &org,
+            "GET",
+            "kc;roles=editor",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        (
+            &org,
+            "GET",
+            "kc;org=globex;roles=editor",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        (
+            &org,
+            "GET",
+            "kc;org=acme;roles=offline_access",
+            doc("acme", "welcome", "documents:read"),
+            "tenant_mismatch",
+        ),
+        (
+            &org,
+            "GET",
+            "kc;org=initech;roles=viewer",
+            in_initech(),
+            "allow",
+        ),
+        (
+            &org,
+            "GET",
+            "kc;org=acme;roles=admin",
+            admin(),
+            "elevation_required",
+        ),
+        // Added to the policy's own roles; access lists see them.
+        (
+            &org,
+            "DELETE",
+            "bob;org=acme;roles=editor",
+            doc("acme", "welcome", "documents:delete"),
+            "allow",
+        ),
+        (
+            &org,
+            "DELETE",
+            "bob;roles=editor",
+            doc("acme", "welcome", "documents:delete"),
+            "insufficient_permission",
+        ),
+        (
+            &org,
+            "GET",
+            "kc;org=acme;roles=editor",
+            doc("acme", "minutes", "documents:read"),
+            "allow",
+        ),
+        (
+            &org,
+            "GET",
+            "kc;org=acme;roles=viewer",
+            doc("acme", "minutes", "documents:read"),
+            "not_shared",
+        ),
+        (
+            &none,
+            "GET",
+            "bob;org=acme;roles=editor",
+            doc("acme", "minutes", "documents:read"),
+            "not_shared",
+        ),
+        // Account states still apply.
+        (
+            &both,
+            "GET",
+            "dave;org=acme;roles=editor",
+            doc("acme", "welcome", "documents:read"),
+            "account_suspended",
+        ),
+        (
+            &both,
+            "GET",
+            "kc;org=acme;roles=admin,viewer",
+            admin(),
+            "allow",
+        ),
+    ];
+    for (gate, method, user, req, expected) in cases {
+        let v = run_on(gate, method, user, req).await;
+        assert_eq!(code(&v), expected, "{method} {user}: {}", v.trace());
+    }
 }

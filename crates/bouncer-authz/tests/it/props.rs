@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bouncer_authz::{Query, Snapshot, SnapshotBuilder};
+use bouncer_authz::{Query, Snapshot, SnapshotBuilder, TokenRoleTrust};
 use bouncer_core::{AccountState, ForbiddenReason};
 use proptest::prelude::*;
 
@@ -155,6 +155,15 @@ fn naive(s: &Spec, a: &Ask) -> Result<(), ForbiddenReason> {
 }
 
 fn decide(snap: &Snapshot, a: &Ask) -> Result<(), ForbiddenReason> {
+    decide_with(snap, a, &[], TokenRoleTrust::NONE)
+}
+
+fn decide_with(
+    snap: &Snapshot,
+    a: &Ask,
+    token_roles: &[String],
+    trust: TokenRoleTrust,
+) -> Result<(), ForbiddenReason> {
     let scopes: Option<Vec<String>> = a
         .scopes
         .as_ref()
@@ -167,7 +176,31 @@ fn decide(snap: &Snapshot, a: &Ask) -> Result<(), ForbiddenReason> {
         elevated: a.elevated,
         scopes: scopes.as_deref(),
     };
-    snap.authorize(&q).map(|_| ()).map_err(|f| f.reason())
+    snap.authorize_with_token_roles(&q, token_roles, trust)
+        .map(|_| ())
+        .map_err(|f| f.reason())
+}
+
+/// Role names a token may carry: organization roles, the global role, and
+/// names the policy does not define.
+fn token_roles() -> impl Strategy<Value = Vec<String>> {
+    proptest::collection::vec(
+        prop_oneof![
+            (0..ROLES.len()).prop_map(|r| ROLES[r].to_owned()),
+            Just("admin".to_owned()),
+            Just("offline_access".to_owned()),
+        ],
+        0..4,
+    )
+}
+
+fn trust() -> impl Strategy<Value = TokenRoleTrust> {
+    prop_oneof![
+        Just(TokenRoleTrust::NONE),
+        Just(TokenRoleTrust::GLOBAL),
+        Just(TokenRoleTrust::ORGANIZATION),
+        Just(TokenRoleTrust::GLOBAL.and(TokenRoleTrust::ORGANIZATION)),
+    ]
 }
 
 proptest! {
@@ -214,5 +247,45 @@ proptest! {
                 prop_assert_eq!(decide(&build(&s), &a), Err(ForbiddenReason::TenantMismatch));
             }
         }
+    }
+
+    #[test]
+    fn trusting_token_roles_never_turns_allow_into_deny(
+        s in spec(), a in ask(), roles in token_roles(), trust in trust(),
+    ) {
+        let snap = build(&s);
+        let before = decide(&snap, &a).is_ok();
+        prop_assert!(!before || decide_with(&snap, &a, &roles, trust).is_ok());
+        // Untrusted, token roles change nothing.
+        prop_assert_eq!(decide_with(&snap, &a, &roles, TokenRoleTrust::NONE), decide(&snap, &a));
+    }
+
+    #[test]
+    fn a_trusted_organization_role_acts_as_a_membership_in_the_token_organization_only(
+        s in spec(), a in ask(), roles in proptest::collection::vec(0..ROLES.len(), 1..3),
+    ) {
+        let names: Vec<String> = roles.iter().map(|r| ROLES[*r].to_owned()).collect();
+        let snap = build(&s);
+        let got = decide_with(&snap, &a, &names, TokenRoleTrust::ORGANIZATION);
+        match (a.org, a.bound) {
+            (Some(o), Some(b)) if o == b && !s.members.contains_key(&(a.user, o)) => {
+                // The same as a policy membership with those roles.
+                let mut more = s.clone();
+                more.members.insert((a.user, o), roles.clone());
+                prop_assert_eq!(got, naive(&more, &a), "{:?}", a);
+            }
+            (Some(_), Some(_)) => {}
+            // No binding, or none needed: the token's roles are held nowhere.
+            _ => prop_assert_eq!(got, decide(&snap, &a)),
+        }
+    }
+
+    #[test]
+    fn a_trusted_global_role_acts_as_the_policy_global_role(s in spec(), a in ask()) {
+        let snap = build(&s);
+        let got = decide_with(&snap, &a, &["admin".to_owned()], TokenRoleTrust::GLOBAL);
+        let mut more = s.clone();
+        more.admins.insert(a.user);
+        prop_assert_eq!(got, naive(&more, &a), "{:?}", a);
     }
 }
