@@ -4,7 +4,7 @@
 //! | check | requirement |
 //! |---|---|
 //! | `valid` requests | `Ok(Some(identity))`, and the identity names this scheme |
-//! | `wrong` requests (this scheme, bad credentials) | `Err(Rejected)` with a 401 reason; through a gate: 401 with at least one challenge |
+//! | `wrong` requests (this scheme, bad credentials) | `Err(Rejected)`; through a gate: 401 carrying this scheme's own challenge (when it has one) |
 //! | `foreign` requests (no credentials of this kind) | `Ok(None)`, and `recognizes` is false |
 //! | a broken backend | `Err(Fault)`: 500/503 through a gate, never 401 |
 //! | arbitrary bytes in the scheme's headers | never panics, never authenticates |
@@ -43,7 +43,7 @@ use bouncer_core::{
 };
 use http::header::{HeaderName, AUTHORIZATION};
 use http::request::Parts;
-use http::{HeaderValue, Request, StatusCode};
+use http::{HeaderValue, Request};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -154,15 +154,27 @@ pub async fn check<A: Authenticator>(authenticator: A, suite: &Suite) -> Result<
             ));
         }
         match authenticator.authenticate(&ctx).await {
-            Ok(Some(_)) => {}
+            Ok(Some(id)) if *id.scheme() == scheme => {}
+            Ok(Some(id)) => {
+                return Err(fail(
+                    "valid",
+                    format!(
+                        "{} authenticated as scheme `{}`, not this authenticator's `{scheme}`",
+                        describe(parts),
+                        id.scheme()
+                    ),
+                ))
+            }
             other => return Err(fail("valid", format!("{} gave {other:?}", describe(parts)))),
         }
     }
+    // The challenge a 401 carries for this scheme, if it has one.
+    let own_challenge = authenticator.challenge(None).map(|c| c.scheme().to_owned());
     let gate = Gate::builder().authenticator(authenticator.clone()).build();
     for parts in &suite.wrong {
         let ctx = RequestContext::from_parts(parts);
         match authenticator.authenticate(&ctx).await {
-            Err(AuthnError::Rejected(r)) if r.reason().status() == StatusCode::UNAUTHORIZED => {}
+            Err(AuthnError::Rejected(_)) => {}
             other => {
                 return Err(fail(
                     "wrong",
@@ -172,7 +184,14 @@ pub async fn check<A: Authenticator>(authenticator: A, suite: &Suite) -> Result<
         }
         let verdict = gate.decide(&ctx, &Requirement::authenticated()).await;
         match verdict.decision() {
-            Decision::Deny(Denial::Unauthenticated(u)) if !u.challenges().is_empty() => {}
+            // The gate always adds a fallback challenge, so what is checked
+            // is that the scheme's own challenge is among them.
+            Decision::Deny(Denial::Unauthenticated(u))
+                if own_challenge.as_ref().is_none_or(|own| {
+                    u.challenges()
+                        .iter()
+                        .any(|c| c.scheme().eq_ignore_ascii_case(own))
+                }) => {}
             other => {
                 return Err(fail(
                     "wrong",

@@ -2,6 +2,12 @@
 //! (request, expected status, expected `code`) rows; every row runs
 //! through `oneshot`, and all mismatches are reported together.
 //!
+//! Every row also checks the challenge rules of the contract, whatever
+//! its expected status: every challenge parses (RFC 9110 §11), a 401
+//! carries at least one, and a 403 carries none — except
+//! `insufficient_scope`, whose Bearer challenge has
+//! `error="insufficient_scope"` and a `scope`.
+//!
 //! ```
 //! # async fn demo(router: axum::Router) {
 //! use axum::body::Body;
@@ -23,7 +29,8 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
-use http::Request;
+use bouncer_core::Challenge;
+use http::{HeaderMap, Request};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -119,6 +126,7 @@ impl StatusMatrix {
                 }
             };
             let status = response.status().as_u16();
+            let headers = response.headers().clone();
             let body = response
                 .into_body()
                 .collect()
@@ -129,6 +137,9 @@ impl StatusMatrix {
                 .ok()
                 .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_owned));
             let code_ok = row.code.is_none() || row.code == code;
+            if let Some(problem) = challenge_problem(status, code.as_deref(), &headers) {
+                bad.push(format!("{}: {problem}", row.label));
+            }
             if status != row.status || !code_ok {
                 bad.push(format!(
                     "{}: expected {} {}, got {} {}",
@@ -145,5 +156,30 @@ impl StatusMatrix {
         } else {
             Err(Mismatches(bad))
         }
+    }
+}
+
+/// What breaks the contract's challenge rules in a response, if anything.
+pub fn challenge_problem(status: u16, code: Option<&str>, headers: &HeaderMap) -> Option<String> {
+    let challenges = match Challenge::parse_headers(headers) {
+        Ok(c) => c,
+        Err(e) => return Some(format!("WWW-Authenticate does not parse: {e}")),
+    };
+    match status {
+        401 if challenges.is_empty() => Some("a 401 without a WWW-Authenticate challenge".into()),
+        403 if code == Some("insufficient_scope") => {
+            let ok = challenges.iter().any(|c| {
+                c.scheme().eq_ignore_ascii_case("bearer")
+                    && c.get("error") == Some("insufficient_scope")
+                    && c.get("scope").is_some()
+            });
+            (!ok).then(|| {
+                "a 403 insufficient_scope without a Bearer insufficient_scope challenge".into()
+            })
+        }
+        403 if !challenges.is_empty() => Some(
+            "a 403 with a WWW-Authenticate challenge (authenticating again cannot help)".into(),
+        ),
+        _ => None,
     }
 }

@@ -89,7 +89,28 @@ pub struct AccessRequest {
     pub scopes: Option<Vec<String>>,
 }
 
-/// Random access requests over the given names.
+/// One of `names`, or `None` (always `None` when `names` is empty, so
+/// global-only policies work too).
+fn maybe_one_of(names: Vec<String>, some: f64) -> BoxedStrategy<Option<String>> {
+    if names.is_empty() {
+        Just(None).boxed()
+    } else {
+        proptest::option::weighted(some, proptest::sample::select(names)).boxed()
+    }
+}
+
+/// One of `names`, or `fallback` when there are none.
+fn one_of(names: Vec<String>, fallback: &str) -> BoxedStrategy<String> {
+    if names.is_empty() {
+        Just(fallback.to_owned()).boxed()
+    } else {
+        proptest::sample::select(names).boxed()
+    }
+}
+
+/// Random access requests over the given names. Any list may be empty:
+/// with no organizations every request is global, with no subjects or
+/// permissions a name no policy defines stands in (and is refused).
 pub fn access_requests(
     subjects: &[&str],
     organizations: &[&str],
@@ -99,10 +120,10 @@ pub fn access_requests(
     let orgs: Vec<String> = organizations.iter().map(|s| (*s).to_owned()).collect();
     let perms: Vec<String> = permissions.iter().map(|s| (*s).to_owned()).collect();
     (
-        proptest::sample::select(subjects),
-        proptest::option::weighted(0.9, proptest::sample::select(orgs.clone())),
-        proptest::option::weighted(0.2, proptest::sample::select(orgs)),
-        proptest::sample::select(perms.clone()),
+        one_of(subjects, "nobody"),
+        maybe_one_of(orgs.clone(), 0.9),
+        maybe_one_of(orgs, 0.2),
+        one_of(perms.clone(), "no:permission"),
         proptest::option::weighted(
             0.3,
             proptest::sample::subsequence(perms.clone(), 0..=perms.len()),
@@ -222,10 +243,16 @@ mod with_authz {
                     .map(move |o| ((*s).to_owned(), (*o).to_owned()))
             })
             .collect();
-        let per_pair = proptest::option::weighted(
-            0.6,
-            proptest::sample::subsequence(names.clone(), 1..=names.len().clamp(1, 2)),
-        );
+        // A template without roles makes no memberships (no panic).
+        let per_pair = if names.is_empty() {
+            Just(None).boxed()
+        } else {
+            proptest::option::weighted(
+                0.6,
+                proptest::sample::subsequence(names.clone(), 1..=names.len().min(2)),
+            )
+            .boxed()
+        };
         proptest::collection::vec(per_pair, pairs.len()).prop_map(move |choices| Memberships {
             roles: pairs
                 .iter()

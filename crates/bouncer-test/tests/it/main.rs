@@ -24,6 +24,7 @@ enum Mode {
     PanicsOnByte,
     BrokenAs401,
     BrokenAsFault,
+    OtherScheme,
 }
 
 struct Token(Mode);
@@ -44,6 +45,7 @@ impl Authenticator for Token {
             (Mode::BrokenAs401, _) => Err(AuthnReason::InvalidCredentials.into()),
             (Mode::BrokenAsFault, _) => Err(Fault::internal_msg("backend down").into()),
             (Mode::PanicsOnByte, b) if b.contains(&b'!') => panic!("unexpected byte"),
+            (Mode::OtherScheme, b"good") => Ok(Some(Identity::user("u", SchemeName::BASIC))),
             (_, b"good") => Ok(Some(Identity::user("u", self.scheme()))),
             (Mode::NoneForWrong, _) => Ok(None),
             (Mode::AcceptsAnything, _) => Ok(Some(Identity::user("u", self.scheme()))),
@@ -108,6 +110,10 @@ fn each_misbehaviour_is_caught() {
         .unwrap();
     let e = check_backend_failure_blocking(Token(Mode::BrokenAs401), req).unwrap_err();
     assert_eq!(e.check, "backend failure");
+    // An identity must name the scheme that made it.
+    let e = check_blocking(Token(Mode::OtherScheme), &suite()).unwrap_err();
+    assert_eq!(e.check, "valid", "{e}");
+    assert!(e.detail.contains("`basic`"), "{e}");
 }
 
 bouncer_test::authenticator_conformance! {
@@ -183,13 +189,119 @@ fn bouncer_axum_like_router() -> Router {
                     )
                     .await;
                 match v.decision() {
-                    Decision::Allow(_) => (http::StatusCode::OK, String::new()),
-                    Decision::Deny(d) => (
-                        d.status(),
-                        String::from_utf8(d.problem(true).to_json()).unwrap(),
-                    ),
+                    Decision::Allow(_) => http::Response::new(Body::empty()),
+                    Decision::Deny(d) => d
+                        .render(&bouncer_core::render::RenderOptions::new())
+                        .into_response()
+                        .map(Body::from),
                 }
             }
         }),
     )
+}
+
+/// A router that breaks the challenge rules the way hand-written APIs do.
+fn sloppy_router() -> Router {
+    let problem = |status: u16, code: &str| {
+        http::Response::builder()
+            .status(status)
+            .header("content-type", "application/problem+json")
+            .body(Body::from(format!(
+                r#"{{"status":{status},"code":"{code}"}}"#
+            )))
+            .unwrap()
+    };
+    Router::new()
+        .route(
+            "/bare-401",
+            get(move || async move { problem(401, "missing_credentials") }),
+        )
+        .route(
+            "/403-with-challenge",
+            get(move || async move {
+                let mut r = problem(403, "insufficient_permission");
+                r.headers_mut().insert(
+                    "www-authenticate",
+                    http::HeaderValue::from_static("Bearer realm=\"api\""),
+                );
+                r
+            }),
+        )
+        .route(
+            "/scope-without-challenge",
+            get(move || async move { problem(403, "insufficient_scope") }),
+        )
+        .route(
+            "/garbled",
+            get(move || async move {
+                let mut r = problem(401, "invalid_token");
+                r.headers_mut().insert(
+                    "www-authenticate",
+                    http::HeaderValue::from_static("Bearer realm=\"unterminated"),
+                );
+                r
+            }),
+        )
+}
+
+#[tokio::test]
+async fn the_matrix_checks_the_challenge_rules_on_every_row() {
+    let get = |p: &str| http::Request::get(p).body(Body::empty()).unwrap();
+    let bad = StatusMatrix::new()
+        .row(
+            "bare 401",
+            get("/bare-401"),
+            401,
+            Some("missing_credentials"),
+        )
+        .row(
+            "403 with a challenge",
+            get("/403-with-challenge"),
+            403,
+            None,
+        )
+        .row(
+            "scope without its challenge",
+            get("/scope-without-challenge"),
+            403,
+            None,
+        )
+        .row("garbled challenge", get("/garbled"), 401, None)
+        .run(sloppy_router())
+        .await
+        .unwrap_err();
+    let text = bad.to_string();
+    assert_eq!(bad.0.len(), 4, "{text}");
+    for needle in [
+        "bare 401: a 401 without a WWW-Authenticate challenge",
+        "403 with a challenge: a 403 with a WWW-Authenticate challenge",
+        "scope without its challenge: a 403 insufficient_scope without",
+        "garbled challenge: WWW-Authenticate does not parse",
+    ] {
+        assert!(text.contains(needle), "{needle}\n{text}");
+    }
+}
+
+#[test]
+fn strategies_work_for_global_only_policies_and_empty_lists() {
+    use bouncer_test::strategy::{access_requests, memberships, RoleTemplate};
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let requests = access_requests(&[], &[], &[]);
+    for _ in 0..50 {
+        let r = requests.new_tree(&mut runner).unwrap().current();
+        assert_eq!(r.organization, None);
+        assert_eq!(r.bound_organization, None);
+    }
+    let none = memberships(&RoleTemplate::new(), &["ann"], &["acme"]);
+    for _ in 0..20 {
+        let m = none.new_tree(&mut runner).unwrap().current();
+        assert!(m.roles_of("ann", "acme").is_empty());
+    }
+    let global = access_requests(&["ann"], &[], &["admin:access"]);
+    let r = global.new_tree(&mut runner).unwrap().current();
+    assert_eq!(
+        (r.subject.as_str(), r.permission.as_str()),
+        ("ann", "admin:access")
+    );
 }
