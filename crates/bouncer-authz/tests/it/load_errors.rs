@@ -114,3 +114,53 @@ fn a_bad_file_never_replaces_a_good_snapshot() {
     assert!(policy.snapshot().is_member("bob", "acme"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_policy_document_accepts_only_the_listed_tables_of_other_loaders() {
+    use bouncer_authz::policy::{compile_snapshot_str, OTHER_LOADERS_TABLES};
+    assert_eq!(OTHER_LOADERS_TABLES, ["guards", "credentials"]);
+    for table in OTHER_LOADERS_TABLES {
+        let text =
+            format!("[roles.v]\npermissions = [\"d:r\"]\n[{table}.anything]\nat = \"all\"\n");
+        assert!(compile_snapshot_str("p.toml", &text).is_ok(), "{table}");
+    }
+    // bouncer-authn's table passes the policy unread; a typo of it does not.
+    let p = Policy::from_toml(
+        "p.toml",
+        "[credentials.passwords]\nalice = \"$argon2id$...\"\n",
+    );
+    assert!(p.is_ok(), "{p:?}");
+    let e = err("[roles.v]\n[credential.passwords]\nalice = \"x\"\n");
+    assert!(matches!(e.kind, PolicyErrorKind::Syntax(_)), "{e}");
+    assert_eq!(e.line, 2, "{e}");
+}
+
+#[test]
+fn each_loader_reads_its_own_table_of_one_file() {
+    use bouncer_authz::GuardConfig;
+    let dir = std::env::temp_dir().join(format!("bouncer-authz-loaders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("policy.toml");
+    std::fs::write(
+        &path,
+        "[roles.v]\npermissions = [\"d:r\"]\n[organizations.acme.members]\nalice = [\"v\"]\n\
+         [guards]\ndeny_ips = [\"203.0.113.0/24\"]\n\
+         [credentials.passwords]\nalice = \"$argon2id$...\"\n",
+    )
+    .unwrap();
+    let guards = GuardConfig::from_file(&path).unwrap();
+    assert_eq!(guards.deny_ips().len(), 1);
+    let policy = Policy::from_file(&path).unwrap();
+    assert!(policy.snapshot().is_member("alice", "acme"));
+    assert_eq!(policy.guards().deny_ips(), guards.deny_ips());
+
+    // The guard loader's errors name the file, line and column too.
+    std::fs::write(&path, "[roles.v]\n[guards]\ndeny_ips = [\"300.0.0.0/8\"]\n").unwrap();
+    let e = GuardConfig::from_file(&path).unwrap_err();
+    assert_eq!(e.kind, PolicyErrorKind::BadCidr("300.0.0.0/8".into()));
+    assert!(e.file.ends_with("policy.toml"));
+    assert_eq!((e.line, e.column), (3, 13), "{e}");
+    let missing = GuardConfig::from_file(dir.join("missing.toml")).unwrap_err();
+    assert!(matches!(missing.kind, PolicyErrorKind::Io(_)), "{missing}");
+    std::fs::remove_dir_all(&dir).ok();
+}
