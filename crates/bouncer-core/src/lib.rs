@@ -97,7 +97,8 @@ pub use render::{RenderOptions, Rendered};
 pub use request::RequestContext;
 pub use requirement::{Authentication, Requirement, StepUp};
 pub use traits::{
-    AccountDirectory, AccountState, Authenticator, Authorizer, ChallengeContext, RequestGuard,
+    AccountDirectory, AccountState, Authenticator, Authorizer, ChallengeContext, Clock,
+    RequestGuard, SystemClock,
 };
 
 /// Re-exported so implementors use the same macro version.

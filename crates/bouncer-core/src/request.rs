@@ -1,17 +1,20 @@
 //! A framework-neutral, borrowed view of the request that the stages read.
 
 use std::net::SocketAddr;
+use std::time::SystemTime;
 
 use http::{HeaderMap, Method, Uri};
 
 /// The parts of a request that guards, authenticators and authorizers may
-/// look at. Borrowed from the framework's request; building one is free.
+/// look at, and the time of the decision. Borrowed from the framework's
+/// request; building one is free.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestContext<'a> {
     method: &'a Method,
     uri: &'a Uri,
     headers: &'a HeaderMap,
     peer: Option<SocketAddr>,
+    now: Option<SystemTime>,
 }
 
 impl<'a> RequestContext<'a> {
@@ -22,6 +25,7 @@ impl<'a> RequestContext<'a> {
             uri,
             headers,
             peer: None,
+            now: None,
         }
     }
 
@@ -34,6 +38,23 @@ impl<'a> RequestContext<'a> {
     pub fn with_peer(mut self, peer: Option<SocketAddr>) -> Self {
         self.peer = peer;
         self
+    }
+
+    /// Sets the time of the decision. The [`Gate`](crate::Gate) sets it to
+    /// its clock's reading before any stage runs, replacing what was set
+    /// here: set it yourself only when calling a stage without a gate (a
+    /// unit test of an authenticator).
+    pub fn with_now(mut self, now: SystemTime) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// The time of the decision: what stages compare expiry, `nbf`,
+    /// session timeouts and `auth_time` against, so that they all agree
+    /// with the gate's [`Clock`](crate::Clock). Outside a gate, without
+    /// [`with_now`](Self::with_now), the system clock.
+    pub fn now(&self) -> SystemTime {
+        self.now.unwrap_or_else(SystemTime::now)
     }
 
     /// The method.
@@ -77,5 +98,25 @@ impl<'a> RequestContext<'a> {
             *self.method,
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_time_is_the_one_set_else_the_systems() {
+        let (parts, ()) = http::Request::get("/").body(()).unwrap().into_parts();
+        let before = SystemTime::now();
+        let unset = RequestContext::from_parts(&parts).now();
+        assert!(unset >= before && unset <= SystemTime::now());
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(7);
+        let set = RequestContext::from_parts(&parts).with_now(at);
+        assert_eq!(set.now(), at);
+        // Copies keep it (the gate hands stages a copy).
+        let copy = set;
+        assert_eq!(copy.now(), at);
     }
 }

@@ -11,6 +11,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 
@@ -155,6 +156,53 @@ pub trait Authorizer: Send + Sync + 'static {
         request: &RequestContext<'_>,
         requirement: &Requirement,
     ) -> Result<(), AccessError>;
+}
+
+/// Where a [`Gate`](crate::Gate) reads the time. The gate reads it once
+/// per decision and hands that reading to every stage as
+/// [`RequestContext::now`], so a token's `exp`/`nbf`, a session's timeout
+/// and the step-up `max_age` are all judged at the same instant, and a test
+/// can move that instant ([`GateBuilder::clock`](crate::GateBuilder::clock)).
+///
+/// Implemented by [`SystemClock`] (the default), by any
+/// `Fn() -> SystemTime + Send + Sync`, and by `Arc`s of clocks.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use bouncer_core::{Clock, Gate};
+///
+/// let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let gate = Gate::builder().clock(move || at).build();
+/// assert_eq!(gate.now(), at);
+/// ```
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's wall clock, [`SystemTime::now`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+impl<F> Clock for F
+where
+    F: Fn() -> SystemTime + Send + Sync + 'static,
+{
+    fn now(&self) -> SystemTime {
+        self()
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for Arc<T> {
+    fn now(&self) -> SystemTime {
+        (**self).now()
+    }
 }
 
 /// The boxed future an `#[async_trait]` method returns.

@@ -217,10 +217,10 @@ where
     }
 }
 
-/// Seconds since the epoch, now.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
+/// `t` as seconds since the epoch (0 before it), the unit of `exp`,
+/// `nbf` and `auth_time`.
+pub(crate) fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 

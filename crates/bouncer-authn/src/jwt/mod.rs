@@ -176,9 +176,16 @@ impl JwtAuthenticator {
     }
 
     /// Verifies a raw token and maps it to an identity, without revocation
-    /// and without refreshing a key source.
+    /// and without refreshing a key source, at the system's time.
     pub fn identify(&self, token: &str) -> Result<Identity, Rejection> {
-        self.map_verified(self.verifier.verify(token))
+        self.identify_at(token, SystemTime::now())
+    }
+
+    /// [`identify`](Self::identify) at `now` (the gate's time, from
+    /// [`Gate::now`](bouncer_core::Gate::now), for a flow outside the gate
+    /// that must agree with it).
+    pub fn identify_at(&self, token: &str, now: SystemTime) -> Result<Identity, Rejection> {
+        self.map_verified(self.verifier.verify_at(token, claims::unix_secs(now)))
     }
 
     fn map_verified(
@@ -206,17 +213,17 @@ impl JwtAuthenticator {
 }
 
 impl JwtAuthenticator {
-    /// Through the cache when there is one.
-    async fn identify_cached(&self, token: &str) -> Result<Identity, AuthnError> {
+    /// Through the cache when there is one, at `now` (seconds since the
+    /// epoch).
+    async fn identify_cached(&self, token: &str, now: u64) -> Result<Identity, AuthnError> {
         let Some(cache) = &self.cache else {
-            return Ok(self.map_verified(self.verify_refreshing(token).await?)?);
+            return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
-        let now = claims::unix_now();
         let generation = self.verifier.keys_generation();
         if let Some(identity) = cache.get(token, now, generation) {
             return Ok(identity);
         }
-        let verified = self.verify_refreshing(token).await?;
+        let verified = self.verify_refreshing(token, now).await?;
         let exp = verified.as_ref().ok().and_then(|v| v.claims.exp);
         let identity = self.map_verified(verified)?;
         if let Some(exp) = exp {
@@ -232,17 +239,18 @@ impl JwtAuthenticator {
     async fn verify_refreshing(
         &self,
         token: &str,
+        now: u64,
     ) -> Result<Result<VerifiedToken, JwtError>, Fault> {
         let Some(source) = &self.source else {
-            return Ok(self.verifier.verify(token));
+            return Ok(self.verifier.verify_at(token, now));
         };
         if !source.is_usable() && source.unknown_kid().await != UnknownKid::Refreshed {
             // Known keys are past their bound and the provider does not answer.
             return Err(source.unavailable());
         }
-        match self.verifier.verify(token) {
+        match self.verifier.verify_at(token, now) {
             Err(JwtError::UnknownKey) => match source.unknown_kid().await {
-                UnknownKid::Refreshed => Ok(self.verifier.verify(token)),
+                UnknownKid::Refreshed => Ok(self.verifier.verify_at(token, now)),
                 UnknownKid::Absent => Ok(Err(JwtError::UnknownKey)),
                 // Known keys still usable: the provider being down does not
                 // make an unknown kid plausible; only with no usable keys
@@ -262,8 +270,9 @@ impl JwtAuthenticator {
     async fn verify_refreshing(
         &self,
         token: &str,
+        now: u64,
     ) -> Result<Result<VerifiedToken, JwtError>, Fault> {
-        Ok(self.verifier.verify(token))
+        Ok(self.verifier.verify_at(token, now))
     }
 }
 
@@ -325,11 +334,13 @@ impl Authenticator for JwtAuthenticator {
         &self,
         request: &RequestContext<'_>,
     ) -> Result<Option<Identity>, AuthnError> {
+        // `exp` and `nbf` are judged at the gate's time, like every stage.
+        let now = claims::unix_secs(request.now());
         // A token the cache knows was valid syntax when it was verified:
         // look it up before checking the syntax again.
         let cached = self.cache.as_ref().and_then(|c| {
             let raw = quick_bearer(request.headers())?;
-            c.get(raw, claims::unix_now(), self.verifier.keys_generation())
+            c.get(raw, now, self.verifier.keys_generation())
         });
         let identity = match cached {
             Some(identity) => identity,
@@ -337,7 +348,7 @@ impl Authenticator for JwtAuthenticator {
                 let Some(token) = bearer_token(request.headers())? else {
                     return Ok(None);
                 };
-                self.identify_cached(token).await?
+                self.identify_cached(token, now).await?
             }
         };
         if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
@@ -390,4 +401,160 @@ pub async fn revoke(store: &dyn RevocationStore, identity: &Identity) -> Result<
         .unwrap_or_else(|| SystemTime::now() + std::time::Duration::from_secs(24 * 3600));
     store.revoke(id, until).await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bouncer_core::{Gate, Requirement, StepUp};
+    use jsonwebtoken::{EncodingKey, Header};
+
+    use super::*;
+
+    const SECRET: &[u8] = b"a-test-secret-of-at-least-32-bytes-for-hs256";
+    const ISS: &str = "https://auth.clock.test";
+    const AUD: &str = "https://api.clock.test";
+
+    /// Far from the machine's clock: a check made at the system's time
+    /// instead of the gate's would be caught.
+    const T0: u64 = 1_000_000_000;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn token(claims: serde_json::Value) -> String {
+        // Building a verifier picks jsonwebtoken's crypto backend, which
+        // signing needs too when both backend features are on.
+        let _ = bearer(false);
+        let key = EncodingKey::from_secret(SECRET);
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    }
+
+    fn bearer(cache: bool) -> JwtAuthenticator {
+        let keys = KeySet::new()
+            .with(VerifyKey::hmac(Algorithm::HS256, SECRET).unwrap())
+            .unwrap();
+        let a = JwtAuthenticator::new("clock", keys, JwtValidation::new(ISS, AUD));
+        if cache {
+            a.token_cache(16)
+        } else {
+            a
+        }
+    }
+
+    fn decide(gate: &Gate, token: &str, requirement: &Requirement) -> bouncer_core::Verdict {
+        let (parts, ()) = http::Request::get("/x")
+            .header("authorization", format!("Bearer {token}"))
+            .body(())
+            .unwrap()
+            .into_parts();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(gate.decide(&RequestContext::from_parts(&parts), requirement))
+    }
+
+    fn code(v: &bouncer_core::Verdict) -> &'static str {
+        v.decision().denial().map_or("allow", |d| d.code().as_str())
+    }
+
+    #[test]
+    fn exp_and_nbf_are_judged_at_the_gates_time() {
+        // Valid from T0 - 60 to T0 + 300: long expired by the system clock.
+        let t = token(serde_json::json!({
+            "iss": ISS, "aud": AUD, "sub": "al",
+            "iat": T0 - 60, "nbf": T0 - 60, "exp": T0 + 300,
+        }));
+        let any = Requirement::authenticated();
+        for cache in [false, true] {
+            let now = |secs| {
+                Gate::builder()
+                    .authenticator(bearer(cache))
+                    .clock(move || at(secs))
+                    .build()
+            };
+            assert_eq!(code(&decide(&now(T0), &t, &any)), "allow", "cache {cache}");
+            // Twice: the second may come from the cache, which must judge
+            // `exp` at the gate's time too.
+            assert_eq!(code(&decide(&now(T0), &t, &any)), "allow", "cache {cache}");
+            let g = now(T0 + 300 + 31);
+            assert_eq!(
+                code(&decide(&g, &t, &any)),
+                "token_expired",
+                "cache {cache}"
+            );
+            let g = now(T0 - 60 - 31);
+            assert_eq!(
+                code(&decide(&g, &t, &any)),
+                "invalid_token",
+                "cache {cache}"
+            );
+        }
+        // And the system's time, through the gate's default clock.
+        let g = Gate::builder().authenticator(bearer(false)).build();
+        assert_eq!(code(&decide(&g, &t, &any)), "token_expired");
+    }
+
+    #[test]
+    fn a_cached_token_expires_at_the_gates_time() {
+        let t = token(serde_json::json!({
+            "iss": ISS, "aud": AUD, "sub": "al", "exp": T0 + 300,
+        }));
+        let any = Requirement::authenticated();
+        let a = bearer(true);
+        let g = Gate::builder()
+            .authenticator(a.clone())
+            .clock(|| at(T0))
+            .build();
+        assert_eq!(code(&decide(&g, &t, &any)), "allow");
+        // The same cache (a clone shares it), a later gate time.
+        let g = Gate::builder()
+            .authenticator(a)
+            .clock(|| at(T0 + 400))
+            .build();
+        assert_eq!(code(&decide(&g, &t, &any)), "token_expired");
+    }
+
+    #[test]
+    fn auth_time_for_step_up_is_judged_at_the_gates_time() {
+        let t = token(serde_json::json!({
+            "iss": ISS, "aud": AUD, "sub": "al", "exp": T0 + 3600,
+            "amr": ["mfa"], "auth_time": T0 - 100,
+        }));
+        let fresh = Requirement::authenticated()
+            .step_up(StepUp::new().amr(["mfa"]).max_age(Duration::from_secs(300)));
+        let g = Gate::builder()
+            .authenticator(bearer(false))
+            .clock(|| at(T0))
+            .build();
+        assert_eq!(code(&decide(&g, &t, &fresh)), "allow");
+        let g = Gate::builder()
+            .authenticator(bearer(false))
+            .clock(|| at(T0 + 201))
+            .build();
+        let v = decide(&g, &t, &fresh);
+        assert_eq!(code(&v), "mfa_required");
+        let c = &v.decision().denial().unwrap().challenges()[0];
+        assert_eq!(c.get("error"), Some("insufficient_user_authentication"));
+        assert_eq!(c.get("max_age"), Some("300"));
+    }
+
+    #[test]
+    fn identify_at_uses_the_time_it_is_given() {
+        let t = token(serde_json::json!({
+            "iss": ISS, "aud": AUD, "sub": "al", "exp": T0 + 300,
+        }));
+        let a = bearer(false);
+        assert!(a.identify_at(&t, at(T0)).is_ok());
+        assert_eq!(
+            a.identify_at(&t, at(T0 + 400)).unwrap_err().reason(),
+            AuthnReason::TokenExpired
+        );
+        assert_eq!(
+            a.identify(&t).unwrap_err().reason(),
+            AuthnReason::TokenExpired
+        );
+    }
 }

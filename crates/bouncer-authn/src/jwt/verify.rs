@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use std::borrow::Cow;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
-use super::claims::{Claims, LOGTO_ORGANIZATION_AUDIENCE};
+use super::claims::{unix_secs, Claims, LOGTO_ORGANIZATION_AUDIENCE};
 use super::keys::KeySet;
 use super::validation::JwtValidation;
 use crate::secret::{hex, sha256};
@@ -179,12 +179,6 @@ mod prepared {
     }
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Selects jsonwebtoken's crypto backend once per process, so that enabling
 /// both backend features (as `--all-features` does) cannot leave it
 /// undecided. aws-lc-rs wins when present: it is several times faster for
@@ -230,9 +224,12 @@ impl JwtVerifier {
     }
 
     /// Verifies `token`: size, header, `typ`, `crit`, key by `kid` and
-    /// `alg`, signature, then `exp`/`nbf`, `iss`, `aud` and required claims.
+    /// `alg`, signature, then `exp`/`nbf`, `iss`, `aud` and required claims,
+    /// at the system's time. [`JwtAuthenticator`](super::JwtAuthenticator)
+    /// verifies at the gate's time instead
+    /// ([`RequestContext::now`](bouncer_core::RequestContext::now)).
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, JwtError> {
-        self.verify_at(token, unix_now())
+        self.verify_at(token, unix_secs(SystemTime::now()))
     }
 
     /// [`verify`](Self::verify) at a given time (seconds since the epoch).

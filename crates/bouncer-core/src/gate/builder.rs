@@ -6,10 +6,11 @@
 //! names it (the gate's modules form no cycle).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use crate::reason::{AuthnReason, Code};
-use crate::traits::{AccountDirectory, Authenticator, Authorizer, RequestGuard};
+use crate::traits::{
+    AccountDirectory, Authenticator, Authorizer, Clock, RequestGuard, SystemClock,
+};
 
 /// How malformed credentials are answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,8 +38,6 @@ impl Profile {
     }
 }
 
-pub(super) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
 /// What a gate is made of: its stages, in order, and its settings.
 pub(super) struct Config {
     pub(super) guards: Vec<Arc<dyn RequestGuard>>,
@@ -48,7 +47,7 @@ pub(super) struct Config {
     pub(super) profile: Profile,
     pub(super) realm: String,
     pub(super) preflight_passes: bool,
-    pub(super) clock: Clock,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl Default for Config {
@@ -61,7 +60,7 @@ impl Default for Config {
             profile: Profile::Default,
             realm: "bouncer".to_owned(),
             preflight_passes: true,
-            clock: Arc::new(SystemTime::now),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -128,8 +127,11 @@ impl GateBuilder {
         self
     }
 
-    /// Replaces the clock used for step-up freshness (tests).
-    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+    /// Replaces the clock (default [`SystemClock`]). The gate reads it once
+    /// per decision; every stage sees that reading as
+    /// [`RequestContext::now`](crate::RequestContext::now), and step-up
+    /// freshness is judged against it. A closure `|| time` is a clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
         self.config.clock = Arc::new(clock);
         self
     }

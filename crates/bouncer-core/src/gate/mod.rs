@@ -30,6 +30,7 @@ mod trace;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::authorization::Credentials;
 use crate::identity::{Authenticated, Identity, SchemeName};
@@ -131,12 +132,26 @@ impl Gate {
         self.config.profile
     }
 
+    /// The gate's time: what its [`Clock`](crate::Clock) reads now. For
+    /// flows outside the gate (a login endpoint, MFA completion) that must
+    /// agree with the decisions, such as the `auth_time` they record.
+    pub fn now(&self) -> SystemTime {
+        self.config.clock.now()
+    }
+
+    /// `request` at the gate's time: one clock reading per decision, seen
+    /// by every stage.
+    fn at_now<'a>(&self, request: &RequestContext<'a>) -> RequestContext<'a> {
+        request.with_now(self.now())
+    }
+
     /// Runs stage 1 only. On success, returns the proof to pass to
     /// [`decide_guarded`](Self::decide_guarded).
     /// The denial is boxed: it is the cold path.
     pub fn guard(&self, request: &RequestContext<'_>) -> Result<GuardsPassed, Box<Verdict>> {
+        let request = self.at_now(request);
         let mut trace = Trace::default();
-        match self.run_guards(request, &mut trace) {
+        match self.run_guards(&request, &mut trace) {
             Ok(()) => Ok(GuardsPassed(())),
             Err(denial) => Err(Box::new(Verdict::new(Decision::Deny(denial), trace))),
         }
@@ -144,11 +159,12 @@ impl Gate {
 
     /// Runs all five stages.
     pub async fn decide(&self, request: &RequestContext<'_>, requirement: &Requirement) -> Verdict {
+        let request = self.at_now(request);
         let mut trace = Trace::default();
-        if let Err(denial) = self.run_guards(request, &mut trace) {
+        if let Err(denial) = self.run_guards(&request, &mut trace) {
             return Verdict::new(Decision::Deny(denial), trace);
         }
-        self.decide_after_guards(request, requirement, trace).await
+        self.decide_after_guards(&request, requirement, trace).await
     }
 
     /// Runs stages 2–5 for a request whose guards already passed.
@@ -158,9 +174,10 @@ impl Gate {
         request: &RequestContext<'_>,
         requirement: &Requirement,
     ) -> Verdict {
+        let request = self.at_now(request);
         let mut trace = Trace::default();
         trace.set(Stage::Guards, StageOutcome::Passed);
-        self.decide_after_guards(request, requirement, trace).await
+        self.decide_after_guards(&request, requirement, trace).await
     }
 
     /// The 401 the gate would answer for `rejection` on a route with
@@ -188,7 +205,7 @@ impl Gate {
         Ok(())
     }
 
-    /// Stages 2–5.
+    /// Stages 2–5, `request` already at the gate's time.
     async fn decide_after_guards(
         &self,
         request: &RequestContext<'_>,
@@ -262,9 +279,7 @@ impl Gate {
 
         // Stage 5: step-up.
         match requirement.step_up_requirement() {
-            Some(step_up)
-                if !step_up.is_satisfied_by(caller.auth_context(), (self.config.clock)()) =>
-            {
+            Some(step_up) if !step_up.is_satisfied_by(caller.auth_context(), request.now()) => {
                 let denial =
                     challenges::step_up(&self.config, requirement, caller.scheme(), step_up);
                 return deny(&mut trace, Stage::StepUp, denial);

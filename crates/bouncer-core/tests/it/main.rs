@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod clock;
 mod external_corpora;
 mod gate_order;
 mod shared_stages;
