@@ -9,6 +9,8 @@
 //! - property-test your policy with the [`strategy`] module's proptest
 //!   strategies ("no viewer can ever delete"),
 //! - check a whole router's answers with a table ([`matrix::StatusMatrix`]),
+//! - say what each credential does instead of writing a scheme:
+//!   [`fakes::FakeAuthenticator`], [`fakes::FakePathGuard`],
 //! - test against a real Redis: [`RedisServer`] starts a throwaway
 //!   `redis-server` on a loopback port.
 //!
@@ -43,6 +45,7 @@
 //! ```
 
 pub mod conformance;
+pub mod fakes;
 #[cfg(feature = "axum")]
 pub mod matrix;
 mod redis_server;

@@ -305,3 +305,37 @@ fn strategies_work_for_global_only_policies_and_empty_lists() {
         ("ann", "admin:access")
     );
 }
+
+#[test]
+fn the_fakes_pass_the_conformance_suite() {
+    use bouncer_test::fakes::FakeAuthenticator;
+    let req = |name: &str, value: &str| {
+        http::Request::get("/")
+            .header(name, value)
+            .body(())
+            .unwrap()
+    };
+    let key = FakeAuthenticator::header(SchemeName::API_KEY, "x-api-key")
+        .accept("good", Identity::service("svc", SchemeName::API_KEY));
+    let suite = Suite::new()
+        .valid(req("x-api-key", "good"))
+        .wrong(req("x-api-key", "bad"))
+        .fuzz_header("x-api-key");
+    check_blocking(key, &suite).unwrap();
+    let bearer =
+        FakeAuthenticator::bearer("api").accept("t1", Identity::user("al", SchemeName::BEARER));
+    let suite = Suite::new()
+        .valid(req("authorization", "Bearer t1"))
+        .wrong(req("authorization", "Bearer t2"));
+    check_blocking(bearer, &suite).unwrap();
+    check_backend_failure_blocking(
+        FakeAuthenticator::bearer("api").unavailable("down"),
+        req("authorization", "Bearer down"),
+    )
+    .unwrap();
+    // A fake answering with another scheme's identity is caught like any
+    // authenticator.
+    let liar =
+        FakeAuthenticator::bearer("api").accept("t1", Identity::user("al", SchemeName::BASIC));
+    assert_eq!(check_blocking(liar, &suite).unwrap_err().check, "valid");
+}
