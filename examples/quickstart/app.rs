@@ -1,46 +1,47 @@
-//! The quickstart application: bouncer's crates wired together with the
-//! policy file beside this file, and a small in-memory documents API.
+//! The quickstart application, whatever the web framework: bouncer's crates
+//! wired together with the policy file beside this file, the shared stores,
+//! and a small in-memory documents API with its login, MFA and logout
+//! logic.
 //!
 //! Every authentication and authorization decision here is the library's:
 //! this file only configures it and describes documents (their
 //! organization, who a private one is shared with, whether it is
-//! read-only).
+//! read-only). The routes and handlers of each framework are thin glue
+//! beside it: `axum_routes.rs` (`cargo run --example quickstart`) and
+//! `actix_routes.rs` (`cargo run --example quickstart-actix`). Both declare
+//! the same routes with the same [`require`] requirements and answer with
+//! the same [`Answer`]s.
 
-#![allow(unreachable_pub)] // shared by the example binary and its end-to-end test
+#![allow(unreachable_pub)] // shared by the example binaries and their end-to-end tests
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::handler::Handler;
-use axum::http::HeaderMap;
-use axum::http::{header, HeaderName, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use bouncer_authn::api_key::ApiKeyAuthenticator;
 use bouncer_authn::basic::{user_pass_from_headers, BasicAuthenticator, PasswordVerifierHandle};
 use bouncer_authn::config::CredentialsConfig;
 use bouncer_authn::jwt::{self, Algorithm, JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
 use bouncer_authn::revocation::{MemoryRevocationStore, RevocationStore};
-use bouncer_session::{
-    CounterStore, MemoryMfaDirectory, MemorySessionStore, SessionConfig, SessionStore, Sessions,
-};
 use bouncer_authz::{
     AccessList, ClientIpResolver, Policy, PolicyAuthorizer, Resource, ResourceResolver,
 };
-use bouncer_axum::{Bouncer, BouncerRejection, Principal, RouteRequirement};
-use bouncer_core::{AuthnReason, Denial, Fault, Gate, Rejection, Requirement, SchemeName, StepUp};
+use bouncer_core::metadata::ProtectedResourceMetadata;
+use bouncer_core::{
+    Authenticated, AuthnReason, Denial, Fault, Gate, Rejection, Requirement, SchemeName,
+};
 use bouncer_redis::RedisStore;
+use bouncer_session::{
+    CounterStore, LoginError, MemoryMfaDirectory, MemorySessionStore, SessionConfig, SessionStore,
+    Sessions,
+};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
-use serde_json::json;
-use tower_http::cors::{Any, CorsLayer};
+use serde_json::{json, Value};
 
 /// The realm of every challenge.
 pub const REALM: &str = "bouncer-quickstart";
@@ -53,7 +54,15 @@ pub const DEFAULT_DEMO_SECRET: &str = "bouncer-demo-secret-change-me-0123456789"
 /// The MFA requirement of `/admin/*`.
 pub const MFA_ACR: &str = "urn:logto:acr:mfa";
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// CORS: any origin may call these methods with these request headers;
+/// preflights are cached this long.
+pub const CORS_METHODS: [Method; 4] = [Method::GET, Method::POST, Method::PUT, Method::DELETE];
+/// See [`CORS_METHODS`].
+pub const CORS_HEADERS: [&str; 3] = ["authorization", "content-type", "x-api-key"];
+/// See [`CORS_METHODS`].
+pub const CORS_MAX_AGE: Duration = Duration::from_secs(600);
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Start-up settings, from the environment.
 #[derive(Debug, Clone)]
@@ -101,18 +110,19 @@ struct CredentialsSection {
     credentials: CredentialsConfig,
 }
 
-/// Shared state of the handlers.
+/// The gate and the demo's state, shared by every handler (and every
+/// worker). Cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
+pub struct App {
+    gate: Arc<Gate>,
     documents: Arc<Documents>,
     revocations: Arc<dyn RevocationStore>,
     sessions: Sessions,
-    bouncer: Bouncer,
     client_ip: ClientIpResolver,
 }
 
-/// Builds the router (serve it with `ConnectInfo<SocketAddr>`).
-pub fn build(config: &Config) -> Result<Router, BoxError> {
+/// Builds the gate, the stores and the documents.
+pub fn build(config: &Config) -> Result<App, BoxError> {
     let policy = Policy::from_file(&config.policy)?;
     let text = std::fs::read_to_string(&config.policy)?;
     let credentials = toml::from_str::<CredentialsSection>(&text)?.credentials;
@@ -181,109 +191,380 @@ pub fn build(config: &Config) -> Result<Router, BoxError> {
         .accounts(policy.clone())
         .authorizer(PolicyAuthorizer::new(policy.clone()).resources_arc(documents.clone()))
         .build();
-    let bouncer = Bouncer::new(gate);
 
-    let state = AppState {
+    Ok(App {
+        gate: Arc::new(gate),
         documents,
         revocations,
         sessions,
-        bouncer: bouncer.clone(),
         client_ip: guards.resolver(),
-    };
-    Ok(routes(&bouncer, state))
+    })
 }
 
-fn routes(bouncer: &Bouncer, state: AppState) -> Router {
-    // The session cookie is accepted wherever Bearer is (contract §5).
-    let any = || {
+/// What each route requires, for both frameworks.
+pub mod require {
+    use std::time::Duration;
+
+    use bouncer_core::route::RouteRequirement;
+    use bouncer_core::{SchemeName, StepUp};
+
+    /// Any scheme; the session cookie is accepted wherever Bearer is
+    /// (contract §5).
+    pub fn any() -> RouteRequirement {
         RouteRequirement::authenticated().schemes([
             SchemeName::BEARER,
             SchemeName::BASIC,
             SchemeName::API_KEY,
             SchemeName::SESSION,
         ])
-    };
-    let bearer =
-        || RouteRequirement::authenticated().schemes([SchemeName::BEARER, SchemeName::SESSION]);
-    let org = |permission: &'static str| any().permission(permission).organization_from("org");
-    let doc = |permission: &'static str| org(permission).resource_from("id");
-    let mfa = || StepUp::new().acr([MFA_ACR]).amr(["mfa"]);
-    let admin = || bearer().permission("admin:access").elevated();
-    let req = |r: RouteRequirement| bouncer.require(r);
+    }
 
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("x-api-key"),
-        ])
-        .max_age(Duration::from_secs(600));
+    /// Bearer (or the session cookie) only.
+    pub fn bearer() -> RouteRequirement {
+        RouteRequirement::authenticated().schemes([SchemeName::BEARER, SchemeName::SESSION])
+    }
 
-    Router::new()
-        .route("/health", get(health))
-        .route("/static/{file}", get(static_file))
-        .route("/me", get(me).route_layer(req(any())))
-        .route(
-            "/orgs/{org}/documents",
-            get(list_documents.layer(req(org("documents:read"))))
-                .post(create_document.layer(req(org("documents:write")))),
-        )
-        .route(
-            "/orgs/{org}/documents/{id}",
-            get(read_document.layer(req(doc("documents:read"))))
-                .put(update_document.layer(req(doc("documents:write"))))
-                .delete(delete_document.layer(req(doc("documents:delete")))),
-        )
-        .route("/login", post(login))
-        .route("/login/mfa", post(login_mfa))
-        .route("/logout", post(logout).route_layer(req(bearer())))
-        .route(
-            "/admin/audit",
-            get(audit).route_layer(req(admin().step_up(mfa()))),
-        )
-        .route(
-            "/admin/keys/rotate",
-            post(rotate_keys)
-                .route_layer(req(admin().step_up(mfa().max_age(Duration::from_secs(300))))),
-        )
-        .with_state(state)
-        .layer(cors)
-        .layer(bouncer.guards())
-}
+    /// `permission` in the path's `{org}`.
+    pub fn org(permission: &'static str) -> RouteRequirement {
+        any().permission(permission).organization_from("org")
+    }
 
-async fn health() -> &'static str {
-    "ok"
-}
+    /// `permission` on the path's document `{id}` in `{org}`.
+    pub fn doc(permission: &'static str) -> RouteRequirement {
+        org(permission).resource_from("id")
+    }
 
-/// Public files. The blocked-path guard has already run.
-async fn static_file(Path(file): Path<String>) -> Response {
-    match file.as_str() {
-        "readme.txt" => "bouncer quickstart: public static file\n".into_response(),
-        "app.js" => (
-            [(header::CONTENT_TYPE, "text/javascript")],
-            "console.log('hello from bouncer');\n",
-        )
-            .into_response(),
-        _ => StatusCode::NOT_FOUND.into_response(),
+    fn mfa() -> StepUp {
+        StepUp::new().acr([super::MFA_ACR]).amr(["mfa"])
+    }
+
+    fn admin() -> RouteRequirement {
+        bearer().permission("admin:access").elevated()
+    }
+
+    /// `GET /admin/audit`: the admin role, then MFA.
+    pub fn audit() -> RouteRequirement {
+        admin().step_up(mfa())
+    }
+
+    /// `POST /admin/keys/rotate`: as [`audit`], with MFA at most 300 s old.
+    pub fn rotate_keys() -> RouteRequirement {
+        admin().step_up(mfa().max_age(Duration::from_secs(300)))
     }
 }
 
-async fn me(Principal(who): Principal) -> Json<serde_json::Value> {
-    let kind = match who.kind() {
-        bouncer_core::PrincipalKind::Service => "service",
-        _ => "user",
-    };
-    Json(json!({
-        "sub": who.subject(),
-        "kind": kind,
-        "scheme": who.scheme().as_str(),
-        "organization": who.organization(),
-        "scopes": who.scopes(),
-        "acr": who.auth_context().acr(),
-        "amr": who.auth_context().amr(),
-    }))
+/// The RFC 9728 document served at `/.well-known/oauth-protected-resource`.
+pub fn metadata() -> ProtectedResourceMetadata {
+    ProtectedResourceMetadata::new(AUDIENCE)
+        .authorization_server(ISSUER)
+        .scopes([
+            "documents:read",
+            "documents:write",
+            "documents:delete",
+            "admin:access",
+        ])
+        .name("bouncer quickstart")
+}
+
+/// A handler's answer, before a framework makes a response of it.
+/// Denials are rendered by the adapter's `BouncerRejection`, i.e. by
+/// core's one renderer, so both frameworks send the same bytes.
+#[derive(Debug)]
+pub enum Answer {
+    /// 200 with a fixed text.
+    Text {
+        /// The media type.
+        content_type: &'static str,
+        /// The text.
+        body: &'static str,
+    },
+    /// JSON, with an optional `Location`.
+    Json {
+        /// The status.
+        status: StatusCode,
+        /// `Location`, for 201.
+        location: Option<String>,
+        /// The body.
+        body: Value,
+    },
+    /// No body, with an optional `Set-Cookie`.
+    Empty {
+        /// The status.
+        status: StatusCode,
+        /// `Set-Cookie`.
+        set_cookie: Option<HeaderValue>,
+    },
+    /// A denial (401, 403, 429, 500, 503).
+    Denied(Denial),
+}
+
+impl Answer {
+    fn json(body: Value) -> Self {
+        Self::Json {
+            status: StatusCode::OK,
+            location: None,
+            body,
+        }
+    }
+
+    fn empty(status: StatusCode) -> Self {
+        Self::Empty {
+            status,
+            set_cookie: None,
+        }
+    }
+
+    fn cookie(cookie: HeaderValue) -> Self {
+        Self::Empty {
+            status: StatusCode::NO_CONTENT,
+            set_cookie: Some(cookie),
+        }
+    }
+}
+
+impl From<Fault> for Answer {
+    fn from(f: Fault) -> Self {
+        Self::Denied(Denial::Fault(f))
+    }
+}
+
+/// The request body of POST and PUT.
+#[derive(Debug, Deserialize)]
+pub struct DocBody {
+    title: String,
+    content: String,
+}
+
+/// The JSON form of `POST /login`.
+#[derive(Debug, Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// The JSON body of `POST /login/mfa`.
+#[derive(Debug, Deserialize)]
+struct MfaBody {
+    code: String,
+}
+
+impl App {
+    /// The gate, for the adapter's `Bouncer`.
+    pub fn gate(&self) -> Arc<Gate> {
+        self.gate.clone()
+    }
+
+    /// `GET /health`.
+    pub fn health() -> Answer {
+        Answer::Text {
+            content_type: "text/plain; charset=utf-8",
+            body: "ok",
+        }
+    }
+
+    /// `GET /static/{file}`: public files. The blocked-path guard has
+    /// already run.
+    pub fn static_file(file: &str) -> Answer {
+        match file {
+            "readme.txt" => Answer::Text {
+                content_type: "text/plain; charset=utf-8",
+                body: "bouncer quickstart: public static file\n",
+            },
+            "app.js" => Answer::Text {
+                content_type: "text/javascript",
+                body: "console.log('hello from bouncer');\n",
+            },
+            _ => Answer::empty(StatusCode::NOT_FOUND),
+        }
+    }
+
+    /// `GET /me`.
+    pub fn me(who: &Authenticated) -> Answer {
+        let kind = match who.kind() {
+            bouncer_core::PrincipalKind::Service => "service",
+            _ => "user",
+        };
+        Answer::json(json!({
+            "sub": who.subject(),
+            "kind": kind,
+            "scheme": who.scheme().as_str(),
+            "organization": who.organization(),
+            "scopes": who.scopes(),
+            "acr": who.auth_context().acr(),
+            "amr": who.auth_context().amr(),
+        }))
+    }
+
+    /// `GET /orgs/{org}/documents`.
+    pub fn list_documents(&self, org: &str) -> Answer {
+        let docs = match self.documents.read() {
+            Ok(d) => d,
+            Err(f) => return f.into(),
+        };
+        let items: Vec<_> = docs
+            .iter()
+            .filter(|((o, _), _)| o == org)
+            .map(|((_, id), d)| {
+                // Titles of private documents are not listed; reading one goes
+                // through its access list.
+                let title = if d.shared_with.is_some() { None } else { Some(d.title.clone()) };
+                json!({ "id": id, "title": title, "private": d.shared_with.is_some(), "read_only": d.read_only })
+            })
+            .collect();
+        Answer::json(json!({ "organization": org, "documents": items }))
+    }
+
+    /// `POST /orgs/{org}/documents`.
+    pub fn create_document(&self, org: &str, body: DocBody) -> Answer {
+        let n = self.documents.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = format!("doc-{n}");
+        let doc = Doc {
+            title: body.title,
+            content: body.content,
+            shared_with: None,
+            read_only: false,
+        };
+        let out = doc_json(org, &id, &doc);
+        match self.documents.write() {
+            Ok(mut docs) => {
+                docs.insert((org.to_owned(), id.clone()), doc);
+            }
+            Err(f) => return f.into(),
+        }
+        Answer::Json {
+            status: StatusCode::CREATED,
+            location: Some(format!("documents/{id}")),
+            body: out,
+        }
+    }
+
+    /// `GET /orgs/{org}/documents/{id}`.
+    pub fn read_document(&self, org: &str, id: &str) -> Answer {
+        match self.documents.read() {
+            Ok(docs) => match docs.get(&(org.to_owned(), id.to_owned())) {
+                Some(d) => Answer::json(doc_json(org, id, d)),
+                None => Answer::empty(StatusCode::NOT_FOUND),
+            },
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `PUT /orgs/{org}/documents/{id}`.
+    pub fn update_document(&self, org: &str, id: &str, body: DocBody) -> Answer {
+        match self.documents.write() {
+            Ok(mut docs) => match docs.get_mut(&(org.to_owned(), id.to_owned())) {
+                Some(d) => {
+                    d.title = body.title;
+                    d.content = body.content;
+                    Answer::json(doc_json(org, id, d))
+                }
+                None => Answer::empty(StatusCode::NOT_FOUND),
+            },
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `DELETE /orgs/{org}/documents/{id}`.
+    pub fn delete_document(&self, org: &str, id: &str) -> Answer {
+        match self.documents.write() {
+            Ok(mut docs) => match docs.remove(&(org.to_owned(), id.to_owned())) {
+                Some(_) => Answer::empty(StatusCode::NO_CONTENT),
+                None => Answer::empty(StatusCode::NOT_FOUND),
+            },
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `POST /logout`: ends the session, or revokes the bearer token until
+    /// it expires.
+    pub async fn logout(&self, who: &Authenticated) -> Answer {
+        if *who.scheme() == SchemeName::SESSION {
+            return match self.sessions.logout(who.identity()).await {
+                Ok(cookie) => Answer::cookie(cookie),
+                Err(f) => f.into(),
+            };
+        }
+        match jwt::revoke(self.revocations.as_ref(), who.identity()).await {
+            Ok(_) => Answer::empty(StatusCode::NO_CONTENT),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `POST /login` with Basic credentials or `{"username", "password"}`:
+    /// starts a session (204 and the `bouncer_session` cookie). `peer` is
+    /// the TCP peer.
+    pub async fn login(&self, peer: IpAddr, headers: &HeaderMap, body: &[u8]) -> Answer {
+        let (user, password) = match user_pass_from_headers(headers) {
+            Ok(Some(up)) => (up.user.clone(), up.password.clone()),
+            Err(reason) => return self.reject(SchemeName::BASIC, reason),
+            Ok(None) if body.is_empty() => {
+                return self.reject(SchemeName::BASIC, AuthnReason::MissingCredentials)
+            }
+            Ok(None) => match serde_json::from_slice::<LoginBody>(body) {
+                Ok(b) => (b.username, b.password),
+                Err(_) => return self.reject(SchemeName::BASIC, AuthnReason::MalformedCredentials),
+            },
+        };
+        // Throttling needs some address. When the proxy's forwarding data is
+        // unreadable (the guards have already refused such requests, since the
+        // demo has IP rules), count the attempt against the peer, i.e. the
+        // proxy: every such request shares that one bucket, so unreadable
+        // headers cannot buy a fresh allowance per attempt.
+        let client = self
+            .client_ip
+            .resolve(peer, headers)
+            .unwrap_or_else(|_| bouncer_authz::guards::canonical(peer));
+        match self
+            .sessions
+            .login(headers, &user, &password, Some(client))
+            .await
+        {
+            Ok(done) => Answer::cookie(done.set_cookie),
+            Err(e) => self.deny(SchemeName::BASIC, e),
+        }
+    }
+
+    /// `POST /login/mfa` with `{"code": "123456"}` and the pending
+    /// session's cookie: completes the login (204 and a new cookie).
+    pub async fn login_mfa(&self, headers: &HeaderMap, body: &[u8]) -> Answer {
+        let code = serde_json::from_slice::<MfaBody>(body)
+            .map(|b| b.code)
+            .unwrap_or_default();
+        match self.sessions.complete_mfa(headers, &code).await {
+            Ok(cookie) => Answer::cookie(cookie),
+            Err(e) => self.deny(SchemeName::SESSION, e),
+        }
+    }
+
+    /// `GET /admin/audit`.
+    pub fn audit(who: &Authenticated) -> Answer {
+        Answer::json(json!({
+            "requested_by": who.subject(),
+            "events": [
+                { "at": "2026-11-26T09:00:00Z", "actor": "alice", "action": "documents:write", "target": "acme/welcome" },
+                { "at": "2026-11-26T09:05:00Z", "actor": "svc-reporter", "action": "documents:read", "target": "acme/welcome" },
+            ],
+        }))
+    }
+
+    /// `POST /admin/keys/rotate`.
+    pub fn rotate_keys(who: &Authenticated) -> Answer {
+        // The demo has no signing keys of its own to rotate: the route exists to
+        // show a fresh-MFA (`max_age`) requirement, and says so.
+        Answer::json(json!({ "accepted": true, "requested_by": who.subject(),
+                             "note": "demo route: no keys are rotated" }))
+    }
+
+    /// The gate's own answer for a failed login step, so it looks like
+    /// every other 401.
+    fn deny(&self, scheme: SchemeName, e: LoginError) -> Answer {
+        let requirement = Requirement::authenticated().schemes([scheme.clone()]);
+        Answer::Denied(e.into_denial(&self.gate, &requirement, &scheme))
+    }
+
+    fn reject(&self, scheme: SchemeName, reason: AuthnReason) -> Answer {
+        self.deny(scheme, LoginError::Rejected(Rejection::new(reason)))
+    }
 }
 
 /// A document.
@@ -293,13 +574,6 @@ struct Doc {
     content: String,
     shared_with: Option<Vec<String>>,
     read_only: bool,
-}
-
-/// The request body of POST and PUT.
-#[derive(Debug, Deserialize)]
-struct DocBody {
-    title: String,
-    content: String,
 }
 
 type DocMap = BTreeMap<(String, String), Doc>;
@@ -378,213 +652,7 @@ impl ResourceResolver for Documents {
     }
 }
 
-fn fault(f: Fault) -> Response {
-    BouncerRejection::new(Denial::Fault(f)).into_response()
-}
-
-fn doc_json(org: &str, id: &str, d: &Doc) -> serde_json::Value {
+fn doc_json(org: &str, id: &str, d: &Doc) -> Value {
     json!({ "organization": org, "id": id, "title": d.title, "content": d.content,
             "private": d.shared_with.is_some(), "read_only": d.read_only })
-}
-
-async fn list_documents(State(s): State<AppState>, Path(org): Path<String>) -> Response {
-    let docs = match s.documents.read() {
-        Ok(d) => d,
-        Err(f) => return fault(f),
-    };
-    let items: Vec<_> = docs
-        .iter()
-        .filter(|((o, _), _)| *o == org)
-        .map(|((_, id), d)| {
-            // Titles of private documents are not listed; reading one goes
-            // through its access list.
-            let title = if d.shared_with.is_some() { None } else { Some(d.title.clone()) };
-            json!({ "id": id, "title": title, "private": d.shared_with.is_some(), "read_only": d.read_only })
-        })
-        .collect();
-    Json(json!({ "organization": org, "documents": items })).into_response()
-}
-
-async fn create_document(
-    State(s): State<AppState>,
-    Path(org): Path<String>,
-    Json(body): Json<DocBody>,
-) -> Response {
-    let n = s.documents.next_id.fetch_add(1, Ordering::Relaxed);
-    let id = format!("doc-{n}");
-    let doc = Doc {
-        title: body.title,
-        content: body.content,
-        shared_with: None,
-        read_only: false,
-    };
-    let out = doc_json(&org, &id, &doc);
-    match s.documents.write() {
-        Ok(mut docs) => {
-            docs.insert((org, id.clone()), doc);
-        }
-        Err(f) => return fault(f),
-    }
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("documents/{id}"))],
-        Json(out),
-    )
-        .into_response()
-}
-
-async fn read_document(
-    State(s): State<AppState>,
-    Path((org, id)): Path<(String, String)>,
-) -> Response {
-    match s.documents.read() {
-        Ok(docs) => match docs.get(&(org.clone(), id.clone())) {
-            Some(d) => Json(doc_json(&org, &id, d)).into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
-        Err(f) => fault(f),
-    }
-}
-
-async fn update_document(
-    State(s): State<AppState>,
-    Path((org, id)): Path<(String, String)>,
-    Json(body): Json<DocBody>,
-) -> Response {
-    match s.documents.write() {
-        Ok(mut docs) => match docs.get_mut(&(org.clone(), id.clone())) {
-            Some(d) => {
-                d.title = body.title;
-                d.content = body.content;
-                Json(doc_json(&org, &id, d)).into_response()
-            }
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
-        Err(f) => fault(f),
-    }
-}
-
-async fn delete_document(
-    State(s): State<AppState>,
-    Path((org, id)): Path<(String, String)>,
-) -> Response {
-    match s.documents.write() {
-        Ok(mut docs) => match docs.remove(&(org, id)) {
-            Some(_) => StatusCode::NO_CONTENT.into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
-        Err(f) => fault(f),
-    }
-}
-
-/// Ends the session, or revokes the bearer token until it expires.
-async fn logout(State(s): State<AppState>, Principal(who): Principal) -> Response {
-    if *who.scheme() == SchemeName::SESSION {
-        return match s.sessions.logout(who.identity()).await {
-            Ok(cookie) => (StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response(),
-            Err(f) => fault(f),
-        };
-    }
-    match jwt::revoke(s.revocations.as_ref(), who.identity()).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(f) => fault(f),
-    }
-}
-
-/// The JSON form of `POST /login`.
-#[derive(Debug, Deserialize)]
-struct LoginBody {
-    username: String,
-    password: String,
-}
-
-/// The JSON body of `POST /login/mfa`.
-#[derive(Debug, Deserialize)]
-struct MfaBody {
-    code: String,
-}
-
-fn deny(s: &AppState, scheme: SchemeName, e: bouncer_session::LoginError) -> Response {
-    let requirement = Requirement::authenticated().schemes([scheme.clone()]);
-    let denial = e.into_denial(s.bouncer.gate(), &requirement, &scheme);
-    BouncerRejection::new(denial).into_response()
-}
-
-fn reject(s: &AppState, scheme: SchemeName, reason: AuthnReason) -> Response {
-    deny(
-        s,
-        scheme,
-        bouncer_session::LoginError::Rejected(Rejection::new(reason)),
-    )
-}
-
-/// `POST /login` with Basic credentials or `{"username", "password"}`:
-/// starts a session (204 and the `bouncer_session` cookie).
-async fn login(
-    State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (user, password) = match user_pass_from_headers(&headers) {
-        Ok(Some(up)) => (up.user.clone(), up.password.clone()),
-        Err(reason) => return reject(&s, SchemeName::BASIC, reason),
-        Ok(None) if body.is_empty() => {
-            return reject(&s, SchemeName::BASIC, AuthnReason::MissingCredentials)
-        }
-        Ok(None) => match serde_json::from_slice::<LoginBody>(&body) {
-            Ok(b) => (b.username, b.password),
-            Err(_) => return reject(&s, SchemeName::BASIC, AuthnReason::MalformedCredentials),
-        },
-    };
-    // Throttling needs some address. When the proxy's forwarding data is
-    // unreadable (the guards have already refused such requests, since the
-    // demo has IP rules), count the attempt against the peer, i.e. the
-    // proxy: every such request shares that one bucket, so unreadable
-    // headers cannot buy a fresh allowance per attempt.
-    let client = s
-        .client_ip
-        .resolve(peer.ip(), &headers)
-        .unwrap_or_else(|_| bouncer_authz::guards::canonical(peer.ip()));
-    match s
-        .sessions
-        .login(&headers, &user, &password, Some(client))
-        .await
-    {
-        Ok(done) => (
-            StatusCode::NO_CONTENT,
-            [(header::SET_COOKIE, done.set_cookie)],
-        )
-            .into_response(),
-        Err(e) => deny(&s, SchemeName::BASIC, e),
-    }
-}
-
-/// `POST /login/mfa` with `{"code": "123456"}` and the pending session's
-/// cookie: completes the login (204 and a new cookie).
-async fn login_mfa(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let code = serde_json::from_slice::<MfaBody>(&body)
-        .map(|b| b.code)
-        .unwrap_or_default();
-    match s.sessions.complete_mfa(&headers, &code).await {
-        Ok(cookie) => (StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response(),
-        Err(e) => deny(&s, SchemeName::SESSION, e),
-    }
-}
-
-async fn audit(Principal(who): Principal) -> Json<serde_json::Value> {
-    Json(json!({
-        "requested_by": who.subject(),
-        "events": [
-            { "at": "2026-11-26T09:00:00Z", "actor": "alice", "action": "documents:write", "target": "acme/welcome" },
-            { "at": "2026-11-26T09:05:00Z", "actor": "svc-reporter", "action": "documents:read", "target": "acme/welcome" },
-        ],
-    }))
-}
-
-async fn rotate_keys(Principal(who): Principal) -> Json<serde_json::Value> {
-    // The demo has no signing keys of its own to rotate: the route exists to
-    // show a fresh-MFA (`max_age`) requirement, and says so.
-    Json(json!({ "accepted": true, "requested_by": who.subject(),
-                 "note": "demo route: no keys are rotated" }))
 }

@@ -1,6 +1,9 @@
-//! End to end: the quickstart's router on a loopback port, real HTTP
-//! requests for every row of the contract (§3) and every route and
-//! identity of §4, checking status, `code` and the parsed challenges.
+//! End to end: the quickstart on a loopback port, real HTTP requests for
+//! every row of the contract (§3) and every route and identity of §4 and
+//! §5, checking status, `code` and the parsed challenges. Every table runs
+//! against both quickstarts, axum's (`cargo run --example quickstart`) and
+//! actix-web's (`cargo run --example quickstart-actix`): each test is a
+//! module with an `axum` and an `actix` test (contract §6).
 #![allow(unreachable_pub, missing_docs)]
 #![allow(
     clippy::unwrap_used,
@@ -9,8 +12,12 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../quickstart/actix_routes.rs"]
+mod actix_routes;
 #[path = "../quickstart/app.rs"]
 mod app;
+#[path = "../quickstart/axum_routes.rs"]
+mod axum_routes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,12 +35,73 @@ use serde_json::{json, Value};
 struct Server {
     base: String,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>,
+    /// Stops the actix-web server when the test is done.
+    _actix: Option<ActixStop>,
+}
+
+/// Which quickstart serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Axum,
+    Actix,
+}
+
+impl Flavor {
+    fn other(self) -> Self {
+        match self {
+            Self::Axum => Self::Actix,
+            Self::Actix => Self::Axum,
+        }
+    }
+}
+
+/// Runs `$name(Flavor)` once per quickstart, as `$name::axum` and
+/// `$name::actix`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn axum() {
+                super::$name(super::Flavor::Axum).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn actix() {
+                super::$name(super::Flavor::Actix).await
+            }
+        }
+    )*};
+}
+
+on_both!(
+    contract_section_3_and_4_over_http,
+    problem_bodies_never_echo_credentials,
+    contract_section_5_sessions_and_mfa,
+    two_instances_share_one_redis_and_survive_its_outage,
+    attack_suite_is_always_refused,
+    unrelated_cookies_are_not_session_credentials,
+    a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys,
+);
+
+struct ActixStop(actix_web::dev::ServerHandle);
+
+impl Drop for ActixStop {
+    fn drop(&mut self) {
+        // The command is sent now; its completion is not awaited.
+        drop(self.0.stop(false));
+    }
 }
 
 struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Value,
+}
+
+/// An answer as it came: status, header fields, body bytes.
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    bytes: bytes::Bytes,
 }
 
 impl Reply {
@@ -57,47 +125,71 @@ fn demo_keys() -> PathBuf {
         .join("demo-keys")
 }
 
-async fn start() -> Server {
-    start_with(None).await
+async fn start(f: Flavor) -> Server {
+    start_with(f, None).await
 }
 
-async fn start_with(redis: Option<String>) -> Server {
-    start_config(app::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        secret: app::DEFAULT_DEMO_SECRET.into(),
-        jwks: Some(demo_keys().join("jwks.json")),
-        policy: app::default_policy_path(),
-        redis,
-    })
+async fn start_with(f: Flavor, redis: Option<String>) -> Server {
+    start_config(
+        f,
+        app::Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            secret: app::DEFAULT_DEMO_SECRET.into(),
+            jwks: Some(demo_keys().join("jwks.json")),
+            policy: app::default_policy_path(),
+            redis,
+        },
+    )
     .await
 }
 
-async fn start_config(config: app::Config) -> Server {
-    let router = app::build(&config).unwrap();
-    let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+async fn start_config(f: Flavor, config: app::Config) -> Server {
+    let app = app::build(&config).unwrap();
+    let (addr, actix) = match f {
+        Flavor::Axum => {
+            let router = axum_routes::router(app);
+            let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                .unwrap();
+            });
+            (addr, None)
+        }
+        Flavor::Actix => {
+            // actix-web runs its own system (one thread, two workers).
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let (server, addr) = actix_routes::server(app, config.addr, Some(2)).unwrap();
+                    tx.send((addr, server.handle())).unwrap();
+                    server.await.unwrap();
+                });
+            });
+            let (addr, handle) = rx.recv().unwrap();
+            (addr, Some(ActixStop(handle)))
+        }
+    };
     Server {
         base: format!("http://{addr}"),
         client: Client::builder(TokioExecutor::new()).build_http(),
+        _actix: actix,
     }
 }
 
 impl Server {
-    async fn send(
+    /// Sends a request and returns the answer as it came.
+    async fn raw(
         &self,
         method: Method,
         path: &str,
         headers: &[(&str, &str)],
         body: Option<Value>,
-    ) -> Reply {
+    ) -> Raw {
         let mut b = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -115,6 +207,25 @@ impl Server {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Raw {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let Raw {
+            status,
+            headers,
+            bytes,
+        } = self.raw(method, path, headers, body).await;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             assert_eq!(
@@ -221,9 +332,8 @@ fn mfa(sub: &str) -> Value {
 
 const A: &str = "authorization";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contract_section_3_and_4_over_http() {
-    let s = start().await;
+async fn contract_section_3_and_4_over_http(f: Flavor) {
+    let s = start(f).await;
     let g = Method::GET;
 
     // Start-up.
@@ -1033,9 +1143,8 @@ async fn contract_section_3_and_4_over_http() {
     assert!(r.headers.contains_key("access-control-allow-methods"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn problem_bodies_never_echo_credentials() {
-    let s = start().await;
+async fn problem_bodies_never_echo_credentials(f: Flavor) {
+    let s = start(f).await;
     let secret_pass = "correct-horse-battery-staple";
     let r = s.get("/me", &[(A, &basic("alice", secret_pass))]).await;
     let text = r.body.to_string();
@@ -1085,9 +1194,8 @@ fn erin_code() -> String {
         .code_at(now())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contract_section_5_sessions_and_mfa() {
-    let s = start().await;
+async fn contract_section_5_sessions_and_mfa(f: Flavor) {
+    let s = start(f).await;
     let post = Method::POST;
     let g = Method::GET;
     let login = |body: Value| async {
@@ -1363,11 +1471,11 @@ async fn contract_section_5_sessions_and_mfa() {
     assert_eq!(r.status, 204, "the real user elsewhere is not locked out");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_share_one_redis_and_survive_its_outage() {
+async fn two_instances_share_one_redis_and_survive_its_outage(f: Flavor) {
     let mut redis = bouncer_test::RedisServer::start().unwrap();
-    let a = start_with(Some(redis.url())).await;
-    let b = start_with(Some(redis.url())).await;
+    // One instance of each quickstart: a logout on one is seen by the other.
+    let a = start_with(f, Some(redis.url())).await;
+    let b = start_with(f.other(), Some(redis.url())).await;
     let g = Method::GET;
     let post = Method::POST;
 
@@ -1489,9 +1597,8 @@ async fn two_instances_share_one_redis_and_survive_its_outage() {
 /// RFC 8725 and the known attack list, through the real router: every
 /// forged or malformed credential is a 401 (or a size-limit 431/400),
 /// never a 5xx, never an allow.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attack_suite_is_always_refused() {
-    let s = start().await;
+async fn attack_suite_is_always_refused(f: Flavor) {
+    let s = start(f).await;
     let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
     let json = |v: &Value| b64(&serde_json::to_vec(v).unwrap());
     let good = claims("erin");
@@ -1718,9 +1825,8 @@ async fn attack_suite_is_always_refused() {
 
 /// Only a cookie named exactly `bouncer_session` is a session credential:
 /// other cookies that merely contain the name are not credentials at all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unrelated_cookies_are_not_session_credentials() {
-    let s = start().await;
+async fn unrelated_cookies_are_not_session_credentials(f: Flavor) {
+    let s = start(f).await;
     for cookie in [
         "my_bouncer_session=x",
         "theme=dark; prefs=bouncer_session",
@@ -1756,8 +1862,7 @@ async fn unrelated_cookies_are_not_session_credentials() {
 /// `BOUNCER_DEMO_JWKS` trusts only public keys: symmetric keys in the file
 /// (an empty `k` included) never verify a token, and the file's public keys
 /// still do.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys() {
+async fn a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys(f: Flavor) {
     let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
     let mut jwks: Value =
         serde_json::from_slice(&std::fs::read(demo_keys().join("jwks.json")).unwrap()).unwrap();
@@ -1772,13 +1877,16 @@ async fn a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("jwks.json");
     std::fs::write(&path, jwks.to_string()).unwrap();
-    let s = start_config(app::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        secret: app::DEFAULT_DEMO_SECRET.into(),
-        jwks: Some(path),
-        policy: app::default_policy_path(),
-        redis: None,
-    })
+    let s = start_config(
+        f,
+        app::Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            secret: app::DEFAULT_DEMO_SECRET.into(),
+            jwks: Some(path),
+            policy: app::default_policy_path(),
+            redis: None,
+        },
+    )
     .await;
     let hs_with = |key: &[u8], kid: Option<&str>| {
         let mut h = Header::new(Algorithm::HS256);
@@ -1802,4 +1910,654 @@ async fn a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+// ------------------------------------------------------------------------
+// Parity (contract §6): the same requests to both quickstarts get the same
+// status, the same WWW-Authenticate field values in the same order, the
+// same Retry-After, Set-Cookie with the same attributes, and the same
+// bodies (problem bodies byte for byte).
+
+/// `a` and `b`, answers to the same request on the two quickstarts, agree.
+fn assert_same_answer(label: &str, a: &Raw, b: &Raw) {
+    assert_eq!(a.status, b.status, "{label}: status");
+    let values = |r: &Raw, name: &str| -> Vec<String> {
+        r.headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    for name in [
+        "www-authenticate",
+        "content-type",
+        "cache-control",
+        "location",
+    ] {
+        assert_eq!(values(a, name), values(b, name), "{label}: {name}");
+    }
+    // Retry-After counts down: a throttling window (429) may have moved on
+    // by a second between the two requests; a fault's (503) is fixed.
+    let retry =
+        |r: &Raw| -> Option<i64> { values(r, "retry-after").first().map(|v| v.parse().unwrap()) };
+    match (retry(a), retry(b)) {
+        (Some(x), Some(y)) if a.status == StatusCode::TOO_MANY_REQUESTS => {
+            assert!((x - y).abs() <= 1, "{label}: retry-after {x} vs {y}")
+        }
+        (x, y) => assert_eq!(x, y, "{label}: retry-after"),
+    }
+    // Set-Cookie: the same cookie name and attributes (the values are
+    // each instance's own session ids).
+    let cookies = |r: &Raw| -> Vec<(String, Vec<String>)> {
+        values(r, "set-cookie")
+            .iter()
+            .map(|c| {
+                let mut parts = c.split(';').map(str::trim);
+                let name = parts.next().unwrap().split('=').next().unwrap().to_owned();
+                let mut attrs: Vec<String> = parts.map(str::to_owned).collect();
+                attrs.sort();
+                (name, attrs)
+            })
+            .collect()
+    };
+    assert_eq!(cookies(a), cookies(b), "{label}: set-cookie");
+    // CORS, for requests with an `Origin` (tower-http also sends
+    // `Access-Control-Allow-Origin` without one, which browsers ignore):
+    // the same allowed origin, methods, headers and max age (each
+    // framework's CORS middleware spells the lists its own way).
+    let list = |r: &Raw, name: &str| -> Vec<String> {
+        let mut v: Vec<String> = values(r, name)
+            .iter()
+            .flat_map(|v| {
+                v.split(',')
+                    .map(|x| x.trim().to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|x| !x.is_empty())
+            .collect();
+        v.sort();
+        v
+    };
+    if label.starts_with("CORS") {
+        for name in [
+            "access-control-allow-origin",
+            "access-control-allow-methods",
+            "access-control-allow-headers",
+            "access-control-max-age",
+        ] {
+            assert_eq!(list(a, name), list(b, name), "{label}: {name}");
+        }
+    }
+    assert_eq!(a.bytes, b.bytes, "{label}: body");
+}
+
+/// A label, method, path, header fields and JSON body.
+type ParityRequest<'a> = (
+    &'a str,
+    Method,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    Option<Value>,
+);
+
+/// The parity requests, in order, on one quickstart; the session cookies
+/// are this instance's own.
+async fn parity_script(s: &Server, tokens: &ParityTokens) -> Vec<(String, Raw)> {
+    let g = Method::GET;
+    let post = Method::POST;
+    let doc = || Some(json!({"title": "t", "content": "c"}));
+    let alice = basic("alice", "alice-pass");
+    let (bob, carol, grace) = (
+        basic("bob", "bob-pass"),
+        basic("carol", "carol-pass"),
+        basic("grace", "p@ss:wörd"),
+    );
+    let mut out: Vec<(String, Raw)> = Vec::new();
+    let mut step = |label: &str, r: Raw| out.push((label.to_owned(), r));
+
+    // Every reason code of §3, and the 404s and 405s around them.
+    let requests: Vec<ParityRequest<'_>> = vec![
+        ("health", g.clone(), "/health", vec![], None),
+        ("HEAD health", Method::HEAD, "/health", vec![], None),
+        ("missing_credentials", g.clone(), "/me", vec![], None),
+        (
+            "HEAD missing_credentials",
+            Method::HEAD,
+            "/me",
+            vec![],
+            None,
+        ),
+        (
+            "missing, Bearer-only route",
+            post.clone(),
+            "/admin/keys/rotate",
+            vec![],
+            None,
+        ),
+        (
+            "malformed: empty bearer",
+            g.clone(),
+            "/me",
+            vec![(A, "Bearer")],
+            None,
+        ),
+        (
+            "malformed: bad base64",
+            g.clone(),
+            "/me",
+            vec![(A, "Basic %%%")],
+            None,
+        ),
+        (
+            "malformed: two fields",
+            g.clone(),
+            "/me",
+            vec![(A, "Bearer a"), (A, "Bearer b")],
+            None,
+        ),
+        (
+            "unsupported_scheme",
+            g.clone(),
+            "/me",
+            vec![(A, "Digest username=\"a\"")],
+            None,
+        ),
+        (
+            "unsupported on Bearer-only",
+            g.clone(),
+            "/admin/audit",
+            vec![(A, &alice)],
+            None,
+        ),
+        (
+            "invalid_credentials: password",
+            g.clone(),
+            "/me",
+            vec![(A, &tokens.wrong_password)],
+            None,
+        ),
+        (
+            "invalid_credentials: api key",
+            g.clone(),
+            "/me",
+            vec![("x-api-key", "nope")],
+            None,
+        ),
+        (
+            "invalid_token: garbage",
+            g.clone(),
+            "/me",
+            vec![(A, "Bearer a.b.c")],
+            None,
+        ),
+        (
+            "invalid_token: wrong iss",
+            g.clone(),
+            "/me",
+            vec![(A, &tokens.wrong_issuer)],
+            None,
+        ),
+        (
+            "token_expired",
+            g.clone(),
+            "/me",
+            vec![(A, &tokens.expired)],
+            None,
+        ),
+        (
+            "session_invalid",
+            g.clone(),
+            "/me",
+            vec![("cookie", "bouncer_session=not-a-session")],
+            None,
+        ),
+        (
+            "mfa_required",
+            g.clone(),
+            "/admin/audit",
+            vec![(A, &tokens.erin)],
+            None,
+        ),
+        (
+            "mfa_required: max_age",
+            post.clone(),
+            "/admin/keys/rotate",
+            vec![(A, &tokens.erin)],
+            None,
+        ),
+        ("blocked_path", g.clone(), "/.env", vec![], None),
+        (
+            "blocked_path, decoded",
+            g.clone(),
+            "/static/..%2f.env",
+            vec![(A, &alice)],
+            None,
+        ),
+        (
+            "ip_blocked",
+            g.clone(),
+            "/health",
+            vec![("x-forwarded-for", "203.0.113.5")],
+            None,
+        ),
+        (
+            "ip_blocked: unreadable",
+            g.clone(),
+            "/health",
+            vec![("x-forwarded-for", "garbage")],
+            None,
+        ),
+        (
+            "geo_blocked",
+            g.clone(),
+            "/health",
+            vec![("cf-ipcountry", "ZZ")],
+            None,
+        ),
+        (
+            "account_suspended",
+            g.clone(),
+            "/me",
+            vec![(A, &tokens.dave)],
+            None,
+        ),
+        (
+            "tenant_mismatch",
+            g.clone(),
+            "/orgs/globex/documents",
+            vec![(A, &alice)],
+            None,
+        ),
+        (
+            "tenant_mismatch: token bound",
+            g.clone(),
+            "/orgs/globex/documents",
+            vec![(A, &tokens.carol_acme)],
+            None,
+        ),
+        (
+            "elevation_required",
+            g.clone(),
+            "/admin/audit",
+            vec![(A, &tokens.alice)],
+            None,
+        ),
+        (
+            "insufficient_permission",
+            Method::DELETE,
+            "/orgs/acme/documents/welcome",
+            vec![(A, &bob)],
+            None,
+        ),
+        (
+            "insufficient_scope",
+            post.clone(),
+            "/orgs/acme/documents",
+            vec![(A, &tokens.alice_read_only)],
+            doc(),
+        ),
+        (
+            "not_shared",
+            g.clone(),
+            "/orgs/acme/documents/roadmap",
+            vec![(A, &carol)],
+            None,
+        ),
+        (
+            "read_only",
+            Method::PUT,
+            "/orgs/acme/documents/handbook-2019",
+            vec![(A, &alice)],
+            doc(),
+        ),
+        ("allowed: me", g.clone(), "/me", vec![(A, &alice)], None),
+        (
+            "allowed: api key",
+            g.clone(),
+            "/orgs/acme/documents",
+            vec![("x-api-key", "demo-reporter-key")],
+            None,
+        ),
+        ("allowed: grace", g.clone(), "/me", vec![(A, &grace)], None),
+        (
+            "allowed: admin",
+            g.clone(),
+            "/admin/audit",
+            vec![(A, &tokens.erin_mfa)],
+            None,
+        ),
+        (
+            "created",
+            post.clone(),
+            "/orgs/acme/documents",
+            vec![(A, &alice)],
+            doc(),
+        ),
+        (
+            "absent document",
+            g.clone(),
+            "/orgs/acme/documents/absent",
+            vec![(A, &alice)],
+            None,
+        ),
+        ("unknown route", g.clone(), "/nope", vec![], None),
+        (
+            "unknown route, credentials",
+            g.clone(),
+            "/nope",
+            vec![(A, "Bearer garbage")],
+            None,
+        ),
+        (
+            "missing static file",
+            g.clone(),
+            "/static/missing.txt",
+            vec![],
+            None,
+        ),
+        ("static file", g.clone(), "/static/app.js", vec![], None),
+        ("405", g.clone(), "/admin/keys/rotate", vec![], None),
+        (
+            "405 with credentials",
+            Method::PATCH,
+            "/me",
+            vec![(A, &alice)],
+            None,
+        ),
+        (
+            "metadata",
+            g.clone(),
+            "/.well-known/oauth-protected-resource",
+            vec![],
+            None,
+        ),
+        (
+            "CORS preflight",
+            Method::OPTIONS,
+            "/orgs/acme/documents/welcome",
+            vec![
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "DELETE"),
+                ("access-control-request-headers", "authorization"),
+            ],
+            None,
+        ),
+        (
+            "CORS request",
+            g.clone(),
+            "/me",
+            vec![("origin", "https://app.example"), (A, &alice)],
+            None,
+        ),
+        (
+            "CORS request denied",
+            g.clone(),
+            "/me",
+            vec![("origin", "https://app.example")],
+            None,
+        ),
+        // A revoked token (each instance revokes it in its own store).
+        (
+            "logout token",
+            post.clone(),
+            "/logout",
+            vec![(A, &tokens.revoked)],
+            None,
+        ),
+        (
+            "token_revoked",
+            g.clone(),
+            "/me",
+            vec![(A, &tokens.revoked)],
+            None,
+        ),
+    ];
+    for (label, method, path, headers, body) in requests {
+        step(label, s.raw(method, path, &headers, body).await);
+    }
+
+    // Sessions: login, MFA at login, logout (§5).
+    let cookie = |r: &Raw| -> String {
+        r.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let from = [("x-forwarded-for", "198.51.100.20")];
+    let r = s.raw(post.clone(), "/login", &[(A, &alice)], None).await;
+    let alice_session = cookie(&r);
+    step("login", r);
+    step(
+        "login: json",
+        s.raw(
+            post.clone(),
+            "/login",
+            &from,
+            Some(json!({"username": "bob", "password": "bob-pass"})),
+        )
+        .await,
+    );
+    step(
+        "login: bad password",
+        s.raw(post.clone(), "/login", &[(A, &tokens.wrong_password)], None)
+            .await,
+    );
+    step(
+        "login: nothing",
+        s.raw(post.clone(), "/login", &[], None).await,
+    );
+    step(
+        "login: malformed json",
+        s.raw(
+            post.clone(),
+            "/login",
+            &[("content-type", "application/json")],
+            None,
+        )
+        .await,
+    );
+    step(
+        "login: suspended",
+        s.raw(post.clone(), "/login", &[(A, &tokens.dave)], None)
+            .await,
+    );
+    step(
+        "session: me",
+        s.raw(g.clone(), "/me", &[("cookie", &alice_session)], None)
+            .await,
+    );
+    let r = s
+        .raw(
+            post.clone(),
+            "/login",
+            &[(A, &basic("erin", "erin-pass"))],
+            None,
+        )
+        .await;
+    let erin = cookie(&r);
+    step("login: erin, MFA pending", r);
+    step(
+        "pending: me",
+        s.raw(g.clone(), "/me", &[("cookie", &erin)], None).await,
+    );
+    step(
+        "pending: audit",
+        s.raw(g.clone(), "/admin/audit", &[("cookie", &erin)], None)
+            .await,
+    );
+    step(
+        "mfa: wrong code",
+        s.raw(
+            post.clone(),
+            "/login/mfa",
+            &[("cookie", &erin)],
+            Some(json!({"code": "000000"})),
+        )
+        .await,
+    );
+    let r = s
+        .raw(
+            post.clone(),
+            "/login/mfa",
+            &[("cookie", &erin)],
+            Some(json!({"code": erin_code()})),
+        )
+        .await;
+    let erin_done = cookie(&r);
+    step("mfa: done", r);
+    step(
+        "mfa: audit",
+        s.raw(g.clone(), "/admin/audit", &[("cookie", &erin_done)], None)
+            .await,
+    );
+    step(
+        "logout: session",
+        s.raw(post.clone(), "/logout", &[("cookie", &erin_done)], None)
+            .await,
+    );
+    step(
+        "after logout",
+        s.raw(g.clone(), "/me", &[("cookie", &erin_done)], None)
+            .await,
+    );
+
+    // Throttling: five failures for (grace, this address), then 429.
+    let from = [("x-forwarded-for", "198.51.100.66")];
+    for i in 0..5 {
+        let r = s
+            .raw(
+                post.clone(),
+                "/login",
+                &from,
+                Some(json!({"username": "grace", "password": "wrong"})),
+            )
+            .await;
+        step(&format!("throttle: failure {i}"), r);
+    }
+    step(
+        "throttle: 429",
+        s.raw(
+            post.clone(),
+            "/login",
+            &from,
+            Some(json!({"username": "grace", "password": "p@ss:wörd"})),
+        )
+        .await,
+    );
+    out
+}
+
+/// The tokens both instances get, made once.
+struct ParityTokens {
+    alice: String,
+    alice_read_only: String,
+    carol_acme: String,
+    erin: String,
+    erin_mfa: String,
+    dave: String,
+    expired: String,
+    wrong_issuer: String,
+    wrong_password: String,
+    revoked: String,
+}
+
+impl ParityTokens {
+    fn new() -> Self {
+        Self {
+            alice: hs(&claims("alice")),
+            alice_read_only: hs(&with(claims("alice"), "scope", json!("documents:read"))),
+            carol_acme: hs(&with(claims("carol"), "organization_id", json!("acme"))),
+            erin: hs(&claims("erin")),
+            erin_mfa: hs(&mfa("erin")),
+            dave: basic("dave", "dave-pass"),
+            expired: hs(&with(claims("alice"), "exp", json!(now() - 3600))),
+            wrong_issuer: hs(&with(claims("alice"), "iss", json!("https://evil.example"))),
+            wrong_password: basic("alice", "wrong"),
+            revoked: hs(&claims("bob")),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_quickstarts_give_the_same_answers() {
+    let (axum, actix) = tokio::join!(start(Flavor::Axum), start(Flavor::Actix));
+    let tokens = ParityTokens::new();
+    let (on_axum, on_actix) = tokio::join!(
+        parity_script(&axum, &tokens),
+        parity_script(&actix, &tokens)
+    );
+    assert_eq!(on_axum.len(), on_actix.len());
+    for ((label, a), (_, b)) in on_axum.iter().zip(&on_actix) {
+        assert_same_answer(label, a, b);
+    }
+    // The script saw what it meant to: a few spot checks.
+    let status = |label: &str| {
+        on_actix
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, r)| r.status.as_u16())
+            .unwrap()
+    };
+    for (label, want) in [
+        ("missing_credentials", 401),
+        ("blocked_path", 403),
+        ("insufficient_scope", 403),
+        ("token_revoked", 401),
+        ("CORS preflight", 200),
+        ("unknown route, credentials", 404),
+        ("405", 405),
+        ("mfa: done", 204),
+        ("mfa: audit", 200),
+        ("throttle: 429", 429),
+    ] {
+        assert_eq!(status(label), want, "{label}");
+    }
+}
+
+/// With Redis down, both quickstarts answer what needs it with the same 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_quickstarts_fail_the_same_way_without_redis() {
+    let mut redis = bouncer_test::RedisServer::start().unwrap();
+    let axum = start_with(Flavor::Axum, Some(redis.url())).await;
+    let actix = start_with(Flavor::Actix, Some(redis.url())).await;
+    let alice = basic("alice", "alice-pass");
+    let mut cookies = Vec::new();
+    for s in [&axum, &actix] {
+        let r = s.raw(Method::POST, "/login", &[(A, &alice)], None).await;
+        assert_eq!(r.status, 204);
+        let set = r.headers["set-cookie"].to_str().unwrap();
+        cookies.push(set.split(';').next().unwrap().to_owned());
+    }
+    let token = hs(&claims("carol"));
+    redis.stop();
+    let mut answers: Vec<Vec<Raw>> = Vec::new();
+    for (s, cookie) in [&axum, &actix].into_iter().zip(&cookies) {
+        let mut v = Vec::new();
+        for (method, path, header, body) in [
+            (Method::GET, "/me", (A, token.as_str()), None),
+            (Method::GET, "/me", ("cookie", cookie.as_str()), None),
+            (Method::POST, "/logout", (A, token.as_str()), None),
+            (Method::POST, "/login", (A, alice.as_str()), None),
+            (
+                Method::POST,
+                "/login/mfa",
+                ("cookie", cookie.as_str()),
+                Some(json!({"code": "123456"})),
+            ),
+            (Method::GET, "/me", (A, alice.as_str()), None),
+        ] {
+            v.push(s.raw(method, path, &[header], body).await);
+        }
+        answers.push(v);
+    }
+    let labels = ["bearer", "session", "logout", "login", "login/mfa", "basic"];
+    for (label, (a, b)) in labels.iter().zip(answers[0].iter().zip(&answers[1])) {
+        assert_same_answer(label, a, b);
+        let want = if *label == "basic" { 200 } else { 503 };
+        assert_eq!(a.status, want, "{label}");
+    }
+    redis.restart().unwrap();
 }
