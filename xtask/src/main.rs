@@ -167,10 +167,58 @@ fn ensure_oidc_provider() -> Result<()> {
     Ok(())
 }
 
+/// The Python packages of the grpc-quickstart's outside client, pinned.
+const PYTHON_GRPC: &[&str] = &[
+    "grpcio==1.85.3",
+    "grpcio-status==1.85.3",
+    "protobuf==7.36.2",
+    "googleapis-common-protos==1.76.0",
+];
+
+/// Installs the grpc-quickstart test's client (Python `grpcio`,
+/// `grpcio-status`, `protobuf` from PyPI) into a venv at `target/py-grpc`
+/// when it is missing; the test runs `target/py-grpc/bin/python`.
+fn ensure_python_grpc() -> Result<()> {
+    let venv = root().join("target").join("py-grpc");
+    let python = venv.join("bin").join("python");
+    let imports = "import grpc, grpc_status, google.protobuf, google.rpc.error_details_pb2";
+    let ready = |python: &Path| {
+        Command::new(python)
+            .args(["-c", imports])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ready(&python) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the gRPC test client (Python grpcio) into target/py-grpc");
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .context("running python3 (Python 3 with venv is needed for the gRPC interop test)")?;
+    if !status.success() {
+        bail!("`python3 -m venv target/py-grpc` failed");
+    }
+    let status = Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(PYTHON_GRPC)
+        .status()
+        .context("running pip")?;
+    if !status.success() || !ready(&python) {
+        bail!(
+            "installing {} into target/py-grpc failed",
+            PYTHON_GRPC.join(" ")
+        );
+    }
+    Ok(())
+}
+
 /// The README's test command.
 fn test(extra: &[String]) -> Result<()> {
     ensure_redis_server()?;
     ensure_oidc_provider()?;
+    ensure_python_grpc()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)
@@ -222,7 +270,7 @@ fn lint() -> Result<()> {
         ("bouncer-redis", &[""][..]),
         ("bouncer-store", &[""][..]),
         ("bouncer-session", &[""][..]),
-        ("bouncer-test", &["", "authz", "axum"][..]),
+        ("bouncer-test", &["", "authz", "axum", "jwt"][..]),
     ] {
         for f in features {
             let mut args = vec!["check", "--quiet", "-p", krate, "--no-default-features"];

@@ -11,13 +11,16 @@
 //! - check a whole router's answers with a table ([`matrix::StatusMatrix`]),
 //! - say what each credential does instead of writing a scheme:
 //!   [`fakes::FakeAuthenticator`], [`fakes::FakePathGuard`],
+//! - mint JWT test tokens ([`token::TestToken`]) and serve a router on a
+//!   loopback port ([`matrix::serve_loopback`]),
 //! - test against a real Redis: [`RedisServer`] starts a throwaway
 //!   `redis-server` on a loopback port.
 //!
 //! | feature | default | adds |
 //! |---|---|---|
 //! | `authz` | yes | policy strategies ([`strategy::memberships`], `AccessRequest::query`) over bouncer-authz |
-//! | `axum` | yes | [`matrix::StatusMatrix`] for axum routers |
+//! | `axum` | yes | [`matrix::StatusMatrix`] for axum routers, [`matrix::serve_loopback`] |
+//! | `jwt` | yes | [`token::TestToken`]: JWT test tokens with the claims bouncer reads |
 //!
 //! ```
 //! use bouncer_test::conformance::{check_blocking, Suite};
@@ -50,5 +53,7 @@ pub mod fakes;
 pub mod matrix;
 mod redis_server;
 pub mod strategy;
+#[cfg(feature = "jwt")]
+pub mod token;
 
 pub use redis_server::{RedisServer, TestServerError};

@@ -183,3 +183,42 @@ pub fn challenge_problem(status: u16, code: Option<&str>, headers: &HeaderMap) -
         _ => None,
     }
 }
+
+/// A router served on a loopback port, for tests over real HTTP; stopped
+/// when dropped.
+#[derive(Debug)]
+pub struct LoopbackServer {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LoopbackServer {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `router` on `127.0.0.1` at a free port, with the client address
+/// in `ConnectInfo<SocketAddr>` (as bouncer-axum's guards need).
+pub async fn serve_loopback(router: Router) -> std::io::Result<LoopbackServer> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        // The listener was bound above; serving ends only when aborted.
+        let _ = axum::serve(listener, service).await;
+    });
+    Ok(LoopbackServer { addr, task })
+}

@@ -339,3 +339,67 @@ fn the_fakes_pass_the_conformance_suite() {
         FakeAuthenticator::bearer("api").accept("t1", Identity::user("al", SchemeName::BASIC));
     assert_eq!(check_blocking(liar, &suite).unwrap_err().check, "valid");
 }
+
+#[test]
+fn test_tokens_carry_the_claims_bouncer_reads() {
+    use bouncer_test::token::TestToken;
+    let secret = b"a-test-secret-that-is-at-least-32-bytes!";
+    let a = TestToken::new("alice")
+        .issuer("https://iss")
+        .audience("https://aud")
+        .scope("documents:read documents:write")
+        .organization("acme")
+        .mfa()
+        .kid("k1")
+        .sign_hs256(secret)
+        .unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.set_audience(&["https://aud"]);
+    v.set_issuer(&["https://iss"]);
+    let data = jsonwebtoken::decode::<serde_json::Value>(
+        &a,
+        &jsonwebtoken::DecodingKey::from_secret(secret),
+        &v,
+    )
+    .unwrap();
+    assert_eq!(data.header.kid.as_deref(), Some("k1"));
+    let c = data.claims;
+    assert_eq!(c["sub"], "alice");
+    assert_eq!(c["organization_id"], "acme");
+    assert_eq!(c["scope"], "documents:read documents:write");
+    assert_eq!(c["amr"], serde_json::json!(["pwd", "mfa"]));
+    assert!(c["exp"].as_i64().unwrap() > c["iat"].as_i64().unwrap());
+    // Two tokens never share a jti; an expired one is expired.
+    let b = TestToken::new("alice").expires_in(-120);
+    assert_ne!(b.claims()["jti"], TestToken::new("alice").claims()["jti"]);
+    let expired = b.sign_hs256(secret).unwrap();
+    let mut lax = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    lax.validate_aud = false;
+    let err = jsonwebtoken::decode::<serde_json::Value>(
+        &expired,
+        &jsonwebtoken::DecodingKey::from_secret(secret),
+        &lax,
+    )
+    .unwrap_err();
+    assert_eq!(
+        *err.kind(),
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature
+    );
+}
+
+#[tokio::test]
+async fn serve_loopback_serves_real_http() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = bouncer_test::matrix::serve_loopback(sloppy_router())
+        .await
+        .unwrap();
+    assert!(server.url("/x").starts_with("http://127.0.0.1:"));
+    let mut sock = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    sock.write_all(b"GET /bare-401 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    sock.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 401"), "{out}");
+    assert!(out.contains("missing_credentials"), "{out}");
+}
