@@ -29,8 +29,6 @@
 //! });
 //! ```
 
-use std::collections::BTreeMap;
-
 use bouncer_core::{AuthContext, Identity, SchemeName};
 use proptest::prelude::*;
 
@@ -147,6 +145,7 @@ pub use with_authz::*;
 mod with_authz {
     use super::*;
     use bouncer_authz::{Query, Snapshot, SnapshotBuilder};
+    use std::collections::BTreeMap;
 
     impl AccessRequest {
         /// The query for a [`Snapshot`].
