@@ -40,8 +40,8 @@
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionStore};
 use bouncer_core::Fault;
+use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Mutex;
 

@@ -11,10 +11,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionState, SessionStore};
 use bouncer_core::Fault;
-use bouncer_test::RedisServer;
 use bouncer_redis::RedisStore;
+use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionState, SessionStore};
+use bouncer_test::RedisServer;
 
 fn record() -> SessionRecord {
     SessionRecord {
