@@ -251,7 +251,7 @@ fn lint() -> Result<()> {
     ])?;
     // Each crate alone with its defaults, and each optional feature alone.
     for (krate, features) in [
-        ("bouncer-core", &["", "serde", "json"][..]),
+        ("bouncer-core", &["", "serde", "json", "tracing"][..]),
         (
             "bouncer-authn",
             &[
