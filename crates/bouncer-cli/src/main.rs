@@ -1,0 +1,42 @@
+//! `bouncer`: the command-line program of the bouncer workspace.
+//!
+//! `bouncer serve --config FILE` runs the decision service: reverse
+//! proxies (nginx `auth_request`, Traefik `ForwardAuth`, Caddy
+//! `forward_auth`, Envoy `ext_authz` over HTTP and gRPC) ask it about each
+//! request and get the library's own answer — allow with the caller's
+//! identity, or the 401/403/404/500/503 that bouncer's HTTP adapter would
+//! send, byte for byte. See `examples/forward-auth/` for a configuration
+//! of each proxy.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod serve;
+
+/// bouncer: allow, 401 or 403 — and never the wrong one.
+#[derive(Debug, Parser)]
+#[command(name = "bouncer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the decision service for reverse proxies (forward auth, Envoy
+    /// ext_authz over HTTP and gRPC).
+    Serve {
+        /// The service's TOML configuration file.
+        #[arg(long, short, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config } => serve::main(&config),
+    }
+}
