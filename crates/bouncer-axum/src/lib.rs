@@ -13,7 +13,7 @@
 //! | [`Bouncer`] | a shared handle on the gate |
 //! | [`GuardLayer`] | stage 1 (blocked paths, IP, country) on every request, before routing |
 //! | [`BouncerLayer`] | stages 2–5 for one route's [`RouteRequirement`]; denied requests never reach the handler |
-//! | [`Principal`] / [`MaybePrincipal`] | extractors for the caller |
+//! | [`Principal`] / `Option<Principal>` | extractors for the caller (required / optional authentication) |
 //! | [`BouncerRejection`] | status, challenges, `Retry-After`, `application/problem+json` |
 //! | [`ProtectedResourceMetadata`] + [`ProtectedResourceMetadataExt`] | RFC 9728 `/.well-known/oauth-protected-resource` (the document is core's; `.router()` serves it) |
 //!
@@ -63,7 +63,7 @@ use bouncer_core::{Decision, Gate, Verdict};
 use http::Method;
 
 pub use bouncer_core::route::RouteRequirement;
-pub use extract::{MaybePrincipal, Principal};
+pub use extract::Principal;
 pub use future::{GuardFuture, ResponseFuture};
 pub use layer::{BouncerLayer, GuardLayer};
 pub use metadata::{ProtectedResourceMetadata, ProtectedResourceMetadataExt, WELL_KNOWN_PATH};

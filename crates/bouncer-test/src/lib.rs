@@ -13,6 +13,7 @@
 //!   [`fakes::FakeAuthenticator`], [`fakes::FakePathGuard`],
 //! - mint JWT test tokens ([`token::TestToken`]) and serve a router on a
 //!   loopback port ([`matrix::serve_loopback`]),
+//! - walk an adapter through every outcome with [`scripted`] stages,
 //! - test against a real Redis: [`RedisServer`] starts a throwaway
 //!   `redis-server` on a loopback port.
 //!
@@ -52,6 +53,7 @@ pub mod fakes;
 #[cfg(feature = "axum")]
 pub mod matrix;
 mod redis_server;
+pub mod scripted;
 pub mod strategy;
 #[cfg(feature = "jwt")]
 pub mod token;

@@ -13,7 +13,6 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use async_trait::async_trait;
@@ -21,7 +20,6 @@ use bouncer_actix::{
     Bouncer, MaybePrincipal, Principal, ProtectedResourceMetadata,
     ProtectedResourceMetadataExt as _, RouteRequirement,
 };
-use bouncer_core::challenge::BearerError;
 use bouncer_core::*;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -32,125 +30,10 @@ use proptest::prelude::*;
 
 // ---------------------------------------------------------------- stages
 
-/// `X-Outcome: <code>` makes the stages produce exactly that outcome;
-/// `Authorization: Bearer <sub>` authenticates `<sub>` (every
-/// `Authorization` field line joined with `+`, so tests can see that
-/// repeated fields arrive repeated and in order); `X-Echo-Peer`
-/// authenticates the TCP peer's IP address as the subject.
-struct Scripted;
-
-fn outcome(r: &RequestContext<'_>) -> Option<String> {
-    r.headers()
-        .get("x-outcome")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-#[async_trait]
-impl Authenticator for Scripted {
-    fn scheme(&self) -> SchemeName {
-        SchemeName::BEARER
-    }
-    fn recognizes(&self, r: &RequestContext<'_>) -> bool {
-        r.headers().contains_key("authorization") || r.headers().contains_key("x-echo-peer")
-    }
-    async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
-        if let Some(code) = outcome(r) {
-            if let Some(reason) = AuthnReason::ALL.iter().find(|x| x.code() == code) {
-                return Err((*reason).into());
-            }
-            match code.as_str() {
-                "panic" => panic!("authenticator bug"),
-                "internal_error" => return Err(Fault::internal_msg("bug").into()),
-                "service_unavailable" => {
-                    return Err(
-                        Fault::unavailable("store", Duration::from_millis(1500), "down").into(),
-                    )
-                }
-                _ => {}
-            }
-        }
-        if r.headers().contains_key("x-echo-peer") {
-            let peer = r.peer().map_or("none".to_owned(), |p| p.ip().to_string());
-            return Ok(Some(Identity::user(peer, SchemeName::BEARER)));
-        }
-        let sub = r
-            .headers()
-            .get_all("authorization")
-            .iter()
-            .map(|v| v.to_str().unwrap().trim_start_matches("Bearer "))
-            .collect::<Vec<_>>()
-            .join("+");
-        Ok(Some(Identity::user(sub, SchemeName::BEARER)))
-    }
-    fn challenge(&self, e: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
-        let mut b = Challenge::bearer().realm("adapter");
-        if let Some(e) = e {
-            b = b.maybe_error(BearerError::for_reason(e.reason));
-            if let Some(s) = e.scope {
-                b = b.scope(s);
-            }
-        }
-        b.build().ok()
-    }
-}
-
-struct ScriptedGuard;
-impl RequestGuard for ScriptedGuard {
-    fn check(&self, r: &RequestContext<'_>) -> Result<(), AccessError> {
-        match outcome(r).as_deref() {
-            Some(c @ ("blocked_path" | "ip_blocked" | "geo_blocked")) => {
-                let reason = ForbiddenReason::ALL.iter().find(|x| x.code() == c).unwrap();
-                Err((*reason).into())
-            }
-            Some("guard_panic") => panic!("guard bug"),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Scripted outcomes, and organizations from the path: the caller is a
-/// member of the organization named by `X-Member-Of`; resource `missing`
-/// does not exist.
-struct ScriptedAuthz;
-#[async_trait]
-impl Authorizer for ScriptedAuthz {
-    async fn authorize(
-        &self,
-        _: &Authenticated,
-        r: &RequestContext<'_>,
-        req: &Requirement,
-    ) -> Result<(), AccessError> {
-        if let Some(org) = req.organization_id() {
-            let member = r.headers().get("x-member-of").and_then(|v| v.to_str().ok());
-            if member != Some(org) {
-                return Err(ForbiddenReason::TenantMismatch.into());
-            }
-        }
-        if req.resource_id() == Some("missing") {
-            return Err(AccessError::NotFound);
-        }
-        match outcome(r).as_deref() {
-            Some("insufficient_scope") => Err(Forbidden::insufficient_scope(
-                req.required_permission().unwrap_or("x").to_owned(),
-            )
-            .into()),
-            Some("not_found") => Err(AccessError::NotFound),
-            Some(c) => match ForbiddenReason::ALL.iter().find(|x| x.code() == c) {
-                Some(reason) => Err((*reason).into()),
-                None => Ok(()),
-            },
-            None => Ok(()),
-        }
-    }
-}
-
+/// The test kit's scripted stages: `X-Outcome: <code>` makes the stages
+/// produce exactly that outcome.
 fn scripted_gate() -> Gate {
-    Gate::builder()
-        .guard(ScriptedGuard)
-        .authenticator(Scripted)
-        .authorizer(ScriptedAuthz)
-        .build()
+    bouncer_test::scripted::gate()
 }
 
 // ---------------------------------------------------------------- the app

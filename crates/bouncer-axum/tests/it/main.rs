@@ -11,115 +11,29 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::handler::Handler;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bouncer_axum::{
-    Bouncer, MaybePrincipal, Principal, ProtectedResourceMetadataExt as _, RouteRequirement,
-};
-use bouncer_core::challenge::BearerError;
+use bouncer_axum::{Bouncer, Principal, ProtectedResourceMetadataExt as _, RouteRequirement};
 use bouncer_core::*;
+use bouncer_test::scripted::{ScriptedAuthenticator, ScriptedAuthorizer, ScriptedGuard};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-/// `X-Outcome: <code>` makes the stages produce exactly that outcome;
-/// `Authorization: Bearer <sub>` authenticates `<sub>`.
-struct Scripted;
+/// How often the handler ran, per router (a global counter would race
+/// with the other tests running at the same time).
+#[derive(Clone, Default)]
+struct Runs(std::sync::Arc<AtomicUsize>);
 
-fn outcome(r: &RequestContext<'_>) -> Option<String> {
-    r.headers()
-        .get("x-outcome")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-#[async_trait]
-impl Authenticator for Scripted {
-    fn scheme(&self) -> SchemeName {
-        SchemeName::BEARER
-    }
-    fn recognizes(&self, r: &RequestContext<'_>) -> bool {
-        r.headers().contains_key("authorization")
-    }
-    async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
-        if let Some(code) = outcome(r) {
-            if let Some(reason) = AuthnReason::ALL.iter().find(|x| x.code() == code) {
-                return Err((*reason).into());
-            }
-            match code.as_str() {
-                "panic" => panic!("authenticator bug"),
-                "internal_error" => return Err(Fault::internal_msg("bug").into()),
-                "service_unavailable" => {
-                    return Err(
-                        Fault::unavailable("store", Duration::from_millis(1500), "down").into(),
-                    )
-                }
-                _ => {}
-            }
-        }
-        let sub = r.headers()["authorization"]
-            .to_str()
-            .unwrap()
-            .trim_start_matches("Bearer ")
-            .to_owned();
-        Ok(Some(Identity::user(sub, SchemeName::BEARER)))
-    }
-    fn challenge(&self, e: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
-        let mut b = Challenge::bearer().realm("adapter");
-        if let Some(e) = e {
-            b = b.maybe_error(BearerError::for_reason(e.reason));
-            if let Some(s) = e.scope {
-                b = b.scope(s);
-            }
-        }
-        b.build().ok()
+impl Runs {
+    fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
     }
 }
-
-struct ScriptedGuard;
-impl RequestGuard for ScriptedGuard {
-    fn check(&self, r: &RequestContext<'_>) -> Result<(), AccessError> {
-        match outcome(r).as_deref() {
-            Some(c @ ("blocked_path" | "ip_blocked" | "geo_blocked")) => {
-                let reason = ForbiddenReason::ALL.iter().find(|x| x.code() == c).unwrap();
-                Err((*reason).into())
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-struct ScriptedAuthz;
-#[async_trait]
-impl Authorizer for ScriptedAuthz {
-    async fn authorize(
-        &self,
-        _: &Authenticated,
-        r: &RequestContext<'_>,
-        req: &Requirement,
-    ) -> Result<(), AccessError> {
-        match outcome(r).as_deref() {
-            Some("insufficient_scope") => Err(Forbidden::insufficient_scope(
-                req.required_permission().unwrap_or("x").to_owned(),
-            )
-            .into()),
-            Some("not_found") => Err(AccessError::NotFound),
-            Some(c) => match ForbiddenReason::ALL.iter().find(|x| x.code() == c) {
-                Some(reason) => Err((*reason).into()),
-                None => Ok(()),
-            },
-            None => Ok(()),
-        }
-    }
-}
-
-static HANDLER_RUNS: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(serde::Deserialize)]
 struct Payload {
@@ -127,16 +41,24 @@ struct Payload {
     n: u32,
 }
 
-async fn handler(Principal(who): Principal, Json(_): Json<Payload>) -> String {
-    HANDLER_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn handler(
+    axum::extract::State(runs): axum::extract::State<Runs>,
+    Principal(who): Principal,
+    Json(_): Json<Payload>,
+) -> String {
+    runs.0.fetch_add(1, Ordering::SeqCst);
     who.subject().to_owned()
 }
 
 fn app() -> Router {
+    app_counting(Runs::default())
+}
+
+fn app_counting(runs: Runs) -> Router {
     let gate = Gate::builder()
         .guard(ScriptedGuard)
-        .authenticator(Scripted)
-        .authorizer(ScriptedAuthz)
+        .authenticator(ScriptedAuthenticator)
+        .authorizer(ScriptedAuthorizer)
         .build();
     let bouncer = Bouncer::new(gate);
     Router::new()
@@ -150,7 +72,7 @@ fn app() -> Router {
         )
         .route(
             "/maybe",
-            get(|MaybePrincipal(p): MaybePrincipal| async move {
+            get(|p: Option<Principal>| async move {
                 p.map_or("anonymous".to_owned(), |a| a.subject().to_owned())
             })
             .route_layer(bouncer.require(RouteRequirement::optional())),
@@ -160,6 +82,7 @@ fn app() -> Router {
             get(|Principal(p): Principal| async move { p.subject().to_owned() }),
         )
         .layer(bouncer.guards())
+        .with_state(runs)
 }
 
 async fn call(
@@ -195,9 +118,9 @@ async fn every_reason_code_has_its_status_challenge_and_body() {
         .iter()
         .map(|r| (r.code(), 401))
         .chain(ForbiddenReason::ALL.iter().map(|r| (r.code(), 403)));
+    let runs = Runs::default();
     for (code, status) in codes {
-        let before = HANDLER_RUNS.load(Ordering::SeqCst);
-        let (s, headers, body) = call(app(), post_doc(Some(code))).await;
+        let (s, headers, body) = call(app_counting(runs.clone()), post_doc(Some(code))).await;
         assert_eq!(
             (s.as_u16(), body["code"].as_str()),
             (status, Some(code)),
@@ -213,11 +136,7 @@ async fn every_reason_code_has_its_status_challenge_and_body() {
             assert_eq!(challenges[0].get("error"), Some("insufficient_scope"));
             assert_eq!(challenges[0].get("scope"), Some("doc:write"));
         }
-        assert_eq!(
-            HANDLER_RUNS.load(Ordering::SeqCst),
-            before,
-            "the handler ran for {code}"
-        );
+        assert_eq!(runs.get(), 0, "the handler ran for {code}");
     }
 }
 
@@ -348,7 +267,7 @@ async fn guards_run_before_routing() {
 async fn the_layer_works_without_the_guard_layer() {
     let gate = Gate::builder()
         .guard(ScriptedGuard)
-        .authenticator(Scripted)
+        .authenticator(ScriptedAuthenticator)
         .build();
     let bouncer = Bouncer::new(gate).expose_detail(false);
     let router = Router::new().route(
