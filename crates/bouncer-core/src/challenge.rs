@@ -18,6 +18,33 @@
 //! ASCII; a parsed challenge re-sent with [`Challenge::to_header_value`]
 //! carries its octets unchanged.
 //!
+//! ## Challenges of your own scheme
+//!
+//! A scheme's fixed challenge is written once, as a [`StaticChallenge`]
+//! checked at compile time by [`static_challenge!`](crate::static_challenge):
+//! a value that could not be sent does not build, so no request can meet
+//! it. [`Challenge::with_context`] then adds what the gate knows about the
+//! denial (`error`, `error_description`, `scope`, `acr_values`, `max_age`),
+//! so a custom scheme's 401 says what failed:
+//!
+//! ```
+//! use bouncer_core::challenge::{Challenge, StaticChallenge};
+//! use bouncer_core::{static_challenge, AuthnReason, ChallengeContext, Reason};
+//!
+//! const HMAC: StaticChallenge = static_challenge!("HMAC-SHA256", &[("realm", "reports")]);
+//!
+//! // In `Authenticator::challenge(&self, ctx)`:
+//! let ctx = ChallengeContext::new(Reason::Authn(AuthnReason::InvalidCredentials), "the signature is not valid");
+//! let c = Challenge::from_static(HMAC).with_context(Some(&ctx));
+//! assert_eq!(
+//!     c.to_string(),
+//!     r#"HMAC-SHA256 realm="reports", error="invalid_token", error_description="the signature is not valid""#
+//! );
+//! assert_eq!(Challenge::from_static(HMAC).with_context(None).to_string(), r#"HMAC-SHA256 realm="reports""#);
+//! ```
+//!
+//! ## Bearer
+//!
 //! ```
 //! use bouncer_core::challenge::{BearerError, Challenge};
 //!
@@ -41,7 +68,63 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::reason::{AuthnReason, ForbiddenReason, Reason};
+use crate::requirement::StepUp;
 use crate::syntax::{self, Cursor, ParamValue, SyntaxError};
+
+/// Why a challenge is being built: handed to
+/// [`Authenticator::challenge`](crate::Authenticator::challenge) for the
+/// schemes whose challenge should say what failed.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ChallengeContext<'a> {
+    /// The denial reason.
+    pub reason: Reason,
+    /// A fixed description, suitable for `error_description`.
+    pub description: &'a str,
+    /// The scope that was missing (`insufficient_scope`).
+    pub scope: Option<&'a str>,
+    /// The unmet step-up requirement (`mfa_required`).
+    pub step_up: Option<&'a StepUp>,
+}
+
+impl<'a> ChallengeContext<'a> {
+    /// A context for `reason` with `description`.
+    pub fn new(reason: Reason, description: &'a str) -> Self {
+        Self {
+            reason,
+            description,
+            scope: None,
+            step_up: None,
+        }
+    }
+
+    /// With the scope that was missing.
+    pub fn with_scope(mut self, scope: &'a str) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// With the unmet step-up requirement.
+    pub fn with_step_up(mut self, step_up: &'a StepUp) -> Self {
+        self.step_up = Some(step_up);
+        self
+    }
+
+    /// The `error` code for this context in the OAuth vocabulary of
+    /// RFC 6750 §3.1 and RFC 9470 §3 ([`BearerError::for_reason`]); `None`
+    /// when no credentials of the scheme were presented.
+    pub fn error(&self) -> Option<BearerError> {
+        BearerError::for_reason(self.reason)
+    }
+
+    /// The step-up's `acr_values`, space-separated, when it names any.
+    fn acr_values(&self) -> Option<String> {
+        self.step_up
+            .map(StepUp::acr_values)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.join(" "))
+    }
+}
 
 /// Why a challenge could not be built or parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,6 +263,67 @@ impl Challenge {
     /// A builder for a Bearer challenge (RFC 6750 §3, RFC 9470 §3).
     pub fn bearer() -> BearerChallenge {
         BearerChallenge::default()
+    }
+
+    /// The challenge a [`StaticChallenge`] describes. Infallible: its
+    /// values were checked when it was made (at compile time, with
+    /// [`static_challenge!`](crate::static_challenge)). `realm` is sent
+    /// quoted, other values as tokens when they are tokens.
+    pub fn from_static(c: StaticChallenge) -> Self {
+        Self {
+            scheme: c.scheme.to_owned(),
+            token68: None,
+            params: c
+                .params
+                .iter()
+                .map(|(name, value)| Param {
+                    name: (*name).to_owned(),
+                    value: ParamValue::from_text(value),
+                    quoted: name.eq_ignore_ascii_case("realm"),
+                })
+                .collect(),
+        }
+    }
+
+    /// Adds what `ctx` says about the denial, for a scheme of your own
+    /// (the gate passes `ctx` to the schemes whose challenge should say
+    /// what failed, `None` to the others):
+    ///
+    /// | parameter | when |
+    /// |---|---|
+    /// | `error` | credentials of this scheme were presented and failed, or step-up: the RFC 6750 / RFC 9470 code of [`ChallengeContext::error`] (`invalid_request`, `invalid_token`, `insufficient_scope`, `insufficient_user_authentication`) |
+    /// | `error_description` | with `error`: the gate's fixed description |
+    /// | `scope` | a 403 for missing scope |
+    /// | `acr_values`, `max_age` | step-up: the route's [`StepUp`] |
+    ///
+    /// Values are sent quoted, as in the RFC 6750 and RFC 9470 examples.
+    /// Never fails: a parameter the challenge already has, or one that
+    /// cannot be sent (an `acr` value with a control character, a token68
+    /// challenge, which takes no parameters), is left out, so the
+    /// challenge itself is always there.
+    #[must_use]
+    pub fn with_context(self, ctx: Option<&ChallengeContext<'_>>) -> Self {
+        let Some(ctx) = ctx else { return self };
+        let mut c = self;
+        let mut add = |name: &str, value: &str| {
+            if let Ok(next) = c.clone().quoted_param(name, value) {
+                c = next;
+            }
+        };
+        if let Some(error) = ctx.error() {
+            add("error", error.as_str());
+            add("error_description", ctx.description);
+        }
+        if let Some(scope) = ctx.scope {
+            add("scope", scope);
+        }
+        if let Some(acr) = ctx.acr_values() {
+            add("acr_values", &acr);
+        }
+        if let Some(max_age) = ctx.step_up.and_then(StepUp::max_age_limit) {
+            add("max_age", &max_age.as_secs().to_string());
+        }
+        c
     }
 
     /// The auth-scheme as given.
@@ -444,6 +588,27 @@ impl BearerChallenge {
         self
     }
 
+    /// Sets what `ctx` says about the denial: `error` and
+    /// `error_description` when the context names an error
+    /// ([`ChallengeContext::error`]), `scope`, and the step-up's
+    /// `acr_values` and `max_age`. `None` leaves the builder as it is.
+    pub fn context(mut self, ctx: Option<&ChallengeContext<'_>>) -> Self {
+        let Some(ctx) = ctx else { return self };
+        if let Some(error) = ctx.error() {
+            self = self.error(error).error_description(ctx.description);
+        }
+        if let Some(scope) = ctx.scope {
+            self = self.scope(scope);
+        }
+        if let Some(acr) = ctx.acr_values() {
+            self = self.acr_values(acr);
+        }
+        if let Some(max_age) = ctx.step_up.and_then(StepUp::max_age_limit) {
+            self = self.max_age(max_age);
+        }
+        self
+    }
+
     /// Validates every value and builds the challenge.
     pub fn build(self) -> Result<Challenge, ChallengeError> {
         let mut c = Challenge::new("Bearer")?;
@@ -494,6 +659,189 @@ impl BearerChallenge {
         }
         Ok(c)
     }
+}
+
+/// A challenge written in the source: a scheme and parameters, all
+/// `&'static str`, checked by a `const fn` so that it can be checked at
+/// compile time. Make one with [`static_challenge!`](crate::static_challenge)
+/// (a compile error when a value could not be sent), or with
+/// [`StaticChallenge::new`] in a `const` of your own; turn it into a
+/// [`Challenge`] with [`Challenge::from_static`], which cannot fail.
+///
+/// The checks are those of [`Challenge::new`] and [`Challenge::param`]: the
+/// scheme and every parameter name are tokens, no name occurs twice
+/// (case-insensitively), and every value is HTAB, SP or visible ASCII.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StaticChallenge {
+    scheme: &'static str,
+    params: &'static [(&'static str, &'static str)],
+}
+
+/// Why a [`StaticChallenge`] could not be made; the index is the offending
+/// parameter's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum StaticChallengeError {
+    /// The scheme is not a token.
+    #[error("the auth-scheme is not a token")]
+    InvalidScheme,
+    /// A parameter name is not a token.
+    #[error("the name of auth-param {0} is not a token")]
+    InvalidParamName(usize),
+    /// A parameter name occurs twice (names are case-insensitive).
+    #[error("auth-param {0} repeats an earlier name")]
+    DuplicateParam(usize),
+    /// A value holds characters that cannot be sent (controls, non-ASCII).
+    #[error("the value of auth-param {0} cannot be sent in a header")]
+    InvalidValue(usize),
+}
+
+impl StaticChallengeError {
+    /// A fixed message, for a `const` panic (the compile error of
+    /// [`static_challenge!`](crate::static_challenge)).
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::InvalidScheme => "static challenge: the auth-scheme is not a token",
+            Self::InvalidParamName(_) => "static challenge: an auth-param name is not a token",
+            Self::DuplicateParam(_) => "static challenge: an auth-param name occurs twice",
+            Self::InvalidValue(_) => {
+                "static challenge: an auth-param value holds characters that cannot be sent"
+            }
+        }
+    }
+}
+
+impl StaticChallenge {
+    /// Checks `scheme` and `params`. A `const fn`: in a `const` it runs at
+    /// compile time. It never panics, at compile time or at run time.
+    pub const fn new(
+        scheme: &'static str,
+        params: &'static [(&'static str, &'static str)],
+    ) -> Result<Self, StaticChallengeError> {
+        if !const_is_token(scheme.as_bytes()) {
+            return Err(StaticChallengeError::InvalidScheme);
+        }
+        let mut rest = params;
+        let mut i = 0;
+        while let [(name, value), tail @ ..] = rest {
+            if !const_is_token(name.as_bytes()) {
+                return Err(StaticChallengeError::InvalidParamName(i));
+            }
+            if !const_is_quotable(value.as_bytes()) {
+                return Err(StaticChallengeError::InvalidValue(i));
+            }
+            let mut later = tail;
+            while let [(other, _), more @ ..] = later {
+                if const_eq_ignore_case(name.as_bytes(), other.as_bytes()) {
+                    // Name the second occurrence.
+                    return Err(StaticChallengeError::DuplicateParam(
+                        i + tail.len() - more.len(),
+                    ));
+                }
+                later = more;
+            }
+            rest = tail;
+            i += 1;
+        }
+        Ok(Self { scheme, params })
+    }
+
+    /// The auth-scheme.
+    pub const fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+
+    /// The parameters, as `(name, value)`.
+    pub const fn params(&self) -> &'static [(&'static str, &'static str)] {
+        self.params
+    }
+}
+
+impl From<StaticChallenge> for Challenge {
+    fn from(c: StaticChallenge) -> Self {
+        Self::from_static(c)
+    }
+}
+
+/// A non-empty `token`, in a `const fn`.
+const fn const_is_token(mut b: &[u8]) -> bool {
+    if b.is_empty() {
+        return false;
+    }
+    while let [c, rest @ ..] = b {
+        if !syntax::is_tchar(*c) {
+            return false;
+        }
+        b = rest;
+    }
+    true
+}
+
+/// HTAB, SP and VCHAR only (what [`Challenge::param`] accepts), in a
+/// `const fn`.
+const fn const_is_quotable(mut b: &[u8]) -> bool {
+    while let [c, rest @ ..] = b {
+        if !(*c == b'\t' || (*c >= b' ' && *c <= b'~')) {
+            return false;
+        }
+        b = rest;
+    }
+    true
+}
+
+/// ASCII case-insensitive equality, in a `const fn`.
+const fn const_eq_ignore_case(mut a: &[u8], mut b: &[u8]) -> bool {
+    loop {
+        match (a, b) {
+            ([], []) => return true,
+            ([x, ra @ ..], [y, rb @ ..]) if x.eq_ignore_ascii_case(y) => {
+                a = ra;
+                b = rb;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// A [`StaticChallenge`] checked at compile time: a scheme and parameters
+/// that could not be sent are a compile error, never a broken header and
+/// never a panic at run time.
+///
+/// ```
+/// use bouncer_core::challenge::{Challenge, StaticChallenge};
+/// use bouncer_core::static_challenge;
+///
+/// const API_KEY: StaticChallenge = static_challenge!("ApiKey", &[("realm", "api"), ("header", "X-API-Key")]);
+/// assert_eq!(Challenge::from_static(API_KEY).to_string(), r#"ApiKey realm="api", header=X-API-Key"#);
+/// assert_eq!(Challenge::from(static_challenge!("Negotiate")).to_string(), "Negotiate");
+/// ```
+///
+/// ```compile_fail
+/// // A space in the scheme: does not compile.
+/// const BAD: bouncer_core::challenge::StaticChallenge =
+///     bouncer_core::static_challenge!("Api Key", &[("realm", "api")]);
+/// ```
+///
+/// ```compile_fail
+/// // A line break in a value: does not compile.
+/// const BAD: bouncer_core::challenge::StaticChallenge =
+///     bouncer_core::static_challenge!("ApiKey", &[("realm", "api\r\nSet-Cookie: x")]);
+/// ```
+#[macro_export]
+macro_rules! static_challenge {
+    ($scheme:expr $(,)?) => {
+        $crate::static_challenge!($scheme, &[])
+    };
+    ($scheme:expr, $params:expr $(,)?) => {{
+        // Evaluated by the compiler: an invalid challenge fails the build.
+        #[allow(clippy::panic)]
+        const CHECKED: $crate::challenge::StaticChallenge =
+            match $crate::challenge::StaticChallenge::new($scheme, $params) {
+                ::core::result::Result::Ok(c) => c,
+                ::core::result::Result::Err(e) => ::core::panic!("{}", e.message()),
+            };
+        CHECKED
+    }};
 }
 
 /// Renders several challenges on one field line, comma-separated. Prefer
@@ -708,5 +1056,176 @@ mod tests {
             Challenge::parse_list("Negotiate abc+/==, Basic realm=\"x\"").unwrap()[0],
             c
         );
+    }
+
+    const API_KEY: StaticChallenge = crate::static_challenge!(
+        "ApiKey",
+        &[
+            ("realm", "api"),
+            ("header", "X-API-Key"),
+            ("hint", "see docs")
+        ]
+    );
+
+    #[test]
+    fn a_static_challenge_renders_like_the_builder() {
+        let built = Challenge::new("ApiKey")
+            .and_then(|c| c.param("realm", "api"))
+            .and_then(|c| c.param("header", "X-API-Key"))
+            .and_then(|c| c.param("hint", "see docs"))
+            .unwrap();
+        let c = Challenge::from_static(API_KEY);
+        assert_eq!(c, built);
+        assert_eq!(c.to_string(), built.to_string());
+        assert_eq!(
+            c.to_string(),
+            r#"ApiKey realm="api", header=X-API-Key, hint="see docs""#
+        );
+        assert_eq!(Challenge::parse_list(&c.to_string()).unwrap(), vec![c]);
+        assert_eq!(API_KEY.scheme(), "ApiKey");
+        assert_eq!(API_KEY.params().len(), 3);
+    }
+
+    #[test]
+    fn static_challenge_errors_name_the_parameter_and_never_panic() {
+        use StaticChallengeError as E;
+        let new = StaticChallenge::new;
+        assert_eq!(new("", &[]), Err(E::InvalidScheme));
+        assert_eq!(new("Api Key", &[]), Err(E::InvalidScheme));
+        assert_eq!(
+            new("K", &[("a", "1"), ("b c", "2")]),
+            Err(E::InvalidParamName(1))
+        );
+        assert_eq!(new("K", &[("", "1")]), Err(E::InvalidParamName(0)));
+        assert_eq!(
+            new("K", &[("a", "1"), ("b", "2"), ("A", "3")]),
+            Err(E::DuplicateParam(2))
+        );
+        assert_eq!(
+            new("K", &[("a", "1"), ("b", "x\r\ny")]),
+            Err(E::InvalidValue(1))
+        );
+        assert_eq!(new("K", &[("a", "caf\u{e9}")]), Err(E::InvalidValue(0)));
+        assert!(new("K", &[("a", ""), ("b", "tab\there")]).is_ok());
+        assert!(E::DuplicateParam(2)
+            .message()
+            .starts_with("static challenge:"));
+    }
+
+    proptest::proptest! {
+        /// The `const` checks accept exactly what the run-time builder does.
+        #[test]
+        fn static_checks_agree_with_the_builder(
+            scheme in "[ -~\t\r\n\u{e9}]{0,6}",
+            params in proptest::collection::vec(("[a-cA-C \\-]{0,3}", "[ -~\t\n\u{e9}]{0,4}"), 0..4),
+        ) {
+            let mut built = Challenge::new(&scheme);
+            for (n, v) in &params {
+                built = built.and_then(|c| c.param(n, v));
+            }
+            let scheme: &'static str = Box::leak(scheme.into_boxed_str());
+            let params: &'static [(&'static str, &'static str)] = Box::leak(
+                params
+                    .into_iter()
+                    .map(|(n, v)| -> (&'static str, &'static str) {
+                        (Box::leak(n.into_boxed_str()), Box::leak(v.into_boxed_str()))
+                    })
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            );
+            let checked = StaticChallenge::new(scheme, params);
+            proptest::prop_assert_eq!(checked.is_ok(), built.is_ok(), "{:?} {:?}", checked, built);
+            if let (Ok(s), Ok(b)) = (checked, built) {
+                proptest::prop_assert_eq!(Challenge::from_static(s).to_header_value(), b.to_header_value());
+            }
+        }
+    }
+
+    fn ctx(reason: Reason) -> ChallengeContext<'static> {
+        ChallengeContext::new(reason, "what failed")
+    }
+
+    #[test]
+    fn with_context_renders_the_error_and_the_step_up() {
+        let plain = || Challenge::from_static(API_KEY);
+        assert_eq!(plain().with_context(None), plain());
+        // No credentials of the scheme: no error (RFC 6750 §3.1).
+        let missing = ctx(Reason::Authn(AuthnReason::MissingCredentials));
+        assert_eq!(plain().with_context(Some(&missing)), plain());
+        let bad = ctx(Reason::Authn(AuthnReason::InvalidCredentials));
+        let c = plain().with_context(Some(&bad));
+        assert_eq!(c.get("error"), Some("invalid_token"));
+        assert_eq!(c.get("error_description"), Some("what failed"));
+        let malformed = ctx(Reason::Authn(AuthnReason::MalformedCredentials));
+        let c = plain().with_context(Some(&malformed));
+        assert_eq!(c.get("error"), Some("invalid_request"));
+
+        let step_up = StepUp::new()
+            .acr(["urn:a", "urn:b"])
+            .max_age(Duration::from_secs(60));
+        let mfa = ctx(Reason::Authn(AuthnReason::MfaRequired)).with_step_up(&step_up);
+        assert_eq!(
+            plain().with_context(Some(&mfa)).to_string(),
+            r#"ApiKey realm="api", header=X-API-Key, hint="see docs", error="insufficient_user_authentication", error_description="what failed", acr_values="urn:a urn:b", max_age="60""#
+        );
+        let scope =
+            ctx(Reason::Forbidden(ForbiddenReason::InsufficientScope)).with_scope("doc:write");
+        let c = plain().with_context(Some(&scope));
+        assert_eq!(c.get("error"), Some("insufficient_scope"));
+        assert_eq!(c.get("scope"), Some("doc:write"));
+    }
+
+    #[test]
+    fn with_context_leaves_out_what_cannot_be_sent_and_keeps_the_challenge() {
+        // An acr value that cannot be sent is left out, the rest stays.
+        let step_up = StepUp::new()
+            .acr(["urn:a\nX: y"])
+            .max_age(Duration::from_secs(5));
+        let mfa = ctx(Reason::Authn(AuthnReason::MfaRequired)).with_step_up(&step_up);
+        let c = Challenge::from_static(API_KEY).with_context(Some(&mfa));
+        assert_eq!(c.get("acr_values"), None);
+        assert_eq!(c.get("max_age"), Some("5"));
+        assert_eq!(c.get("error"), Some("insufficient_user_authentication"));
+        // A parameter the scheme already sends is not doubled.
+        const OWN: StaticChallenge = crate::static_challenge!("K", &[("error", "custom")]);
+        let bad = ctx(Reason::Authn(AuthnReason::InvalidCredentials));
+        let c = Challenge::from_static(OWN).with_context(Some(&bad));
+        assert_eq!(c.get("error"), Some("custom"));
+        assert_eq!(c.get("error_description"), Some("what failed"));
+        // A token68 challenge takes no parameters: unchanged.
+        let t = Challenge::new("Negotiate")
+            .unwrap()
+            .with_token68("abc=")
+            .unwrap();
+        assert_eq!(t.clone().with_context(Some(&bad)), t);
+    }
+
+    #[test]
+    fn bearer_context_sets_the_rfc6750_and_rfc9470_parameters() {
+        let step_up = StepUp::new().amr(["mfa"]).max_age(Duration::from_secs(300));
+        let mfa = ctx(Reason::Authn(AuthnReason::MfaRequired)).with_step_up(&step_up);
+        let c = Challenge::bearer()
+            .realm("r")
+            .context(Some(&mfa))
+            .build()
+            .unwrap();
+        // amr alone names no acr_values.
+        assert_eq!(
+            c.to_string(),
+            r#"Bearer realm="r", error="insufficient_user_authentication", error_description="what failed", max_age="300""#
+        );
+        let c = Challenge::bearer()
+            .realm("r")
+            .context(None)
+            .build()
+            .unwrap();
+        assert_eq!(c.to_string(), r#"Bearer realm="r""#);
+        let unsupported = ctx(Reason::Authn(AuthnReason::UnsupportedScheme));
+        let c = Challenge::bearer()
+            .realm("r")
+            .context(Some(&unsupported))
+            .build()
+            .unwrap();
+        assert_eq!(c.to_string(), r#"Bearer realm="r""#);
     }
 }

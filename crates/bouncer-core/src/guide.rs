@@ -15,7 +15,7 @@
 //! | 401 | `invalid_token` | bad signature, unknown `kid`, `alg` not allowed, wrong `iss`/`aud`, `nbf` ahead, missing claim | the JWT authenticator (bouncer-authn) |
 //! | 401 | `token_expired` | `exp` past the leeway | the JWT authenticator |
 //! | 401 | `token_revoked` | the token's `jti` was revoked (logout) | the JWT authenticator with a revocation store |
-//! | 401 | `session_invalid` | unknown, expired or ended session | the session authenticator (bouncer-authn `session`) |
+//! | 401 | `session_invalid` | unknown, expired or ended session | the session authenticator (bouncer-session `SessionAuthenticator`) |
 //! | 401 | `mfa_required` | MFA pending at login; or the route's [`StepUp`](crate::StepUp) not met (RFC 9470 challenge) | the session authenticator (stage 2); the gate (stage 5) |
 //! | 403 | `blocked_path` | dotfiles, `.git/`, configured patterns | a [`RequestGuard`](crate::RequestGuard): bouncer-authz `PathGuard` |
 //! | 403 | `ip_blocked` | client IP in a denied range (after trusted proxies) | bouncer-authz `NetworkGuard` |
@@ -28,7 +28,7 @@
 //! | 403 | `not_shared` | a private resource not shared with the caller | `PolicyAuthorizer` with a `ResourceResolver`, from [`Requirement::resource`](crate::Requirement::resource) |
 //! | 403 | `read_only` | a read-only resource and an unsafe method | `PolicyAuthorizer` with a `ResourceResolver` |
 //! | 404 | `not_found` | the resource does not exist (decided after membership) | a `ResourceResolver` returning `None` ([`AccessError::NotFound`](crate::AccessError)) |
-//! | 429 | `too_many_requests` | repeated failed logins | bouncer-authn `session::Sessions::login` |
+//! | 429 | `too_many_requests` | repeated failed logins | bouncer-session `Sessions::login` |
 //! | 500 | `internal_error` | a bug, a panicking or erroring stage | any stage's [`Fault::Internal`](crate::Fault) (the axum adapter also catches panics) |
 //! | 503 | `service_unavailable` | a backing store is unreachable (`Retry-After`) | any stage's [`Fault::Unavailable`](crate::Fault) |
 //!
@@ -53,3 +53,22 @@
 //! otherwise the gate lists the route's other challenges (or a Bearer
 //! fallback) so that every 401 still carries one. Run it through
 //! `bouncer-test`'s conformance suite.
+//!
+//! - A fixed challenge: write it once with
+//!   [`static_challenge!`](crate::static_challenge) (checked at compile
+//!   time) and send it with [`Challenge::from_static`](crate::Challenge::from_static);
+//!   [`Challenge::with_context`](crate::Challenge::with_context) adds
+//!   `error`, `error_description`, `scope`, `acr_values` and `max_age` from
+//!   the [`ChallengeContext`](crate::ChallengeContext), so your 401 says what
+//!   failed.
+//! - Step-up: if your credentials can carry `acr`, `amr` or a fresh
+//!   `auth_time`, return `true` from
+//!   [`supports_step_up`](crate::Authenticator::supports_step_up); a step-up
+//!   401 then asks your scheme for it. If they cannot (the default), it asks
+//!   the route's schemes that can (Bearer), even of a caller who came with
+//!   yours.
+//! - Time: compare expiry and timestamps with
+//!   [`RequestContext::now`](crate::RequestContext::now), the gate's
+//!   [`Clock`](crate::Clock), never with `SystemTime::now()`.
+//! - Shared state: hand the gate an `Arc` of your authenticator (every
+//!   stage trait is implemented for `Arc<T>` and `Box<T>`) and keep a clone.

@@ -36,7 +36,10 @@
 //! - [`Authenticated`] can only be built by the gate, and it is what an
 //!   [`Authorizer`] receives.
 //! - Challenges are validated when built: a value that cannot be sent is a
-//!   [`ChallengeError`], not a broken header.
+//!   [`ChallengeError`], not a broken header; a fixed [`StaticChallenge`]
+//!   is checked at compile time ([`static_challenge!`]).
+//! - One clock: the gate reads its [`Clock`] once per decision, and every
+//!   stage sees that time as [`RequestContext::now`].
 //!
 //! ## Example
 //!
@@ -81,7 +84,9 @@ mod syntax;
 mod traits;
 
 pub use authorization::{AuthorizationError, Credentials};
-pub use challenge::{BearerChallenge, BearerError, Challenge, ChallengeError};
+pub use challenge::{
+    BearerChallenge, BearerError, Challenge, ChallengeContext, ChallengeError, StaticChallenge,
+};
 pub use gate::{Gate, GateBuilder, GuardsPassed, Profile, Stage, StageOutcome, Trace, Verdict};
 pub use identity::{
     AuthContext, Authenticated, CredentialInfo, Identity, PrincipalKind, SchemeName,
@@ -97,8 +102,7 @@ pub use render::{RenderOptions, Rendered};
 pub use request::RequestContext;
 pub use requirement::{Authentication, Requirement, StepUp};
 pub use traits::{
-    AccountDirectory, AccountState, Authenticator, Authorizer, ChallengeContext, Clock,
-    RequestGuard, SystemClock,
+    AccountDirectory, AccountState, Authenticator, Authorizer, Clock, RequestGuard, SystemClock,
 };
 
 /// Re-exported so implementors use the same macro version.

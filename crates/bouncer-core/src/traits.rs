@@ -15,10 +15,9 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use crate::challenge::Challenge;
+use crate::challenge::{Challenge, ChallengeContext};
 use crate::identity::{Authenticated, Identity, SchemeName};
 use crate::outcome::{AccessError, AuthnError, Fault};
-use crate::reason::Reason;
 use crate::request::RequestContext;
 use crate::requirement::{Requirement, StepUp};
 
@@ -87,34 +86,28 @@ pub trait Authenticator: Send + Sync + 'static {
     ) -> Result<Option<Identity>, AuthnError>;
 
     /// The challenge this scheme offers on a 401 (and on a 403 for missing
-    /// scope). `error` is `Some` only for the scheme that was tried and
-    /// failed. Schemes without a registered challenge return `None`.
+    /// scope). `error` is `Some` for the schemes whose challenge should
+    /// say what failed: the scheme that was tried and failed, and on a
+    /// step-up 401 the schemes that [`supports_step_up`](Self::supports_step_up).
+    /// Schemes without a registered challenge return `None`; a scheme of
+    /// your own can add the context with
+    /// [`Challenge::with_context`](crate::Challenge::with_context).
     fn challenge(&self, error: Option<&ChallengeContext<'_>>) -> Option<Challenge>;
-}
 
-/// Why a challenge is being built, for the scheme that failed.
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub struct ChallengeContext<'a> {
-    /// The denial reason.
-    pub reason: Reason,
-    /// A fixed description, suitable for `error_description`.
-    pub description: &'a str,
-    /// The scope that was missing (`insufficient_scope`).
-    pub scope: Option<&'a str>,
-    /// The unmet step-up requirement (`mfa_required`).
-    pub step_up: Option<&'a StepUp>,
-}
-
-impl<'a> ChallengeContext<'a> {
-    /// A context for `reason` with `description`.
-    pub fn new(reason: Reason, description: &'a str) -> Self {
-        Self {
-            reason,
-            description,
-            scope: None,
-            step_up: None,
-        }
+    /// Whether authenticating again with this scheme could meet `step_up`:
+    /// whether its credentials can carry `acr`, `amr` or a fresh
+    /// `auth_time` (OIDC tokens, sessions that record MFA). Default `false`
+    /// (API keys, signatures, client certificates).
+    ///
+    /// A step-up 401 (stage 5) puts `error="insufficient_user_authentication"`
+    /// and the route's `acr_values`/`max_age` on the challenges of the
+    /// schemes that can meet it, even when the caller came with another
+    /// one: the caller's own scheme if it can, else every accepted scheme
+    /// that can, else (none can) every accepted scheme, so a step-up 401
+    /// always carries them.
+    fn supports_step_up(&self, step_up: &StepUp) -> bool {
+        let _ = step_up;
+        false
     }
 }
 
@@ -237,6 +230,10 @@ macro_rules! forward_to_pointee {
 
             fn challenge(&self, error: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
                 (**self).challenge(error)
+            }
+
+            fn supports_step_up(&self, step_up: &StepUp) -> bool {
+                (**self).supports_step_up(step_up)
             }
         }
 

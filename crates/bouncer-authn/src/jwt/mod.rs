@@ -56,10 +56,9 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bouncer_core::authorization::{has_scheme, scheme_of};
-use bouncer_core::challenge::BearerError;
 use bouncer_core::{
     Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
-    Rejection, RequestContext, SchemeName,
+    Rejection, RequestContext, SchemeName, StepUp,
 };
 
 pub use claims::{
@@ -360,23 +359,7 @@ impl Authenticator for JwtAuthenticator {
     }
 
     fn challenge(&self, error: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
-        let mut b = Challenge::bearer().realm(self.realm.clone());
-        if let Some(ctx) = error {
-            if let Some(e) = BearerError::for_reason(ctx.reason) {
-                b = b.error(e).error_description(ctx.description);
-            }
-            if let Some(scope) = ctx.scope {
-                b = b.scope(scope);
-            }
-            if let Some(step_up) = ctx.step_up {
-                if !step_up.acr_values().is_empty() {
-                    b = b.acr_values(step_up.acr_values().join(" "));
-                }
-                if let Some(max_age) = step_up.max_age_limit() {
-                    b = b.max_age(max_age);
-                }
-            }
-        }
+        let mut b = Challenge::bearer().realm(self.realm.clone()).context(error);
         if let Some(url) = &self.resource_metadata {
             b = b.resource_metadata(url.clone());
         }
@@ -385,6 +368,12 @@ impl Authenticator for JwtAuthenticator {
         b.build()
             .ok()
             .or_else(|| Challenge::bearer().realm(self.realm.clone()).build().ok())
+    }
+
+    /// Tokens carry `acr`, `amr` and `auth_time`: a fresh token from the
+    /// identity provider can meet any step-up.
+    fn supports_step_up(&self, _step_up: &StepUp) -> bool {
+        true
     }
 }
 

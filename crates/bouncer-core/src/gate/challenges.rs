@@ -4,15 +4,19 @@
 //!
 //! One rule for which challenges carry error parameters ([`ErrorTo`]):
 //! nobody when no credentials of an accepted scheme were presented, the
-//! failing scheme when they were, and every accepted scheme for a step-up
-//! whose scheme has no challenge of its own.
+//! failing scheme when they were; for a step-up, the caller's scheme if it
+//! can meet the step-up, else every accepted scheme that can
+//! ([`Authenticator::supports_step_up`]), else every accepted scheme and
+//! the fallback, so a step-up 401 always carries the RFC 9470 parameters.
+//!
+//! [`Authenticator::supports_step_up`]: crate::Authenticator::supports_step_up
 
-use crate::challenge::Challenge;
+use crate::challenge::{Challenge, ChallengeContext};
 use crate::identity::{Authenticated, SchemeName};
 use crate::outcome::{AccessError, Denial, Refused, Rejection, Unauthenticated};
 use crate::reason::{AuthnReason, Code, Reason};
 use crate::requirement::{Requirement, StepUp};
-use crate::traits::ChallengeContext;
+use crate::traits::Authenticator;
 
 use super::builder::Config;
 
@@ -22,8 +26,23 @@ enum ErrorTo<'a> {
     Nobody,
     /// The scheme that was tried and failed.
     Scheme(&'a SchemeName, ChallengeContext<'a>),
-    /// Every accepted scheme (step-up for a scheme without a challenge).
+    /// Every accepted scheme that can meet the step-up.
+    SteppingUp(&'a StepUp, ChallengeContext<'a>),
+    /// Every accepted scheme, and the fallback (a step-up that no scheme
+    /// with a challenge can meet).
     Every(ChallengeContext<'a>),
+}
+
+impl<'a> ErrorTo<'a> {
+    /// The context for `a`'s challenge, `None` for a plain one.
+    fn context_for(&self, a: &dyn Authenticator) -> Option<&ChallengeContext<'a>> {
+        match self {
+            Self::Nobody => None,
+            Self::Scheme(s, c) => (**s == a.scheme()).then_some(c),
+            Self::SteppingUp(step_up, c) => a.supports_step_up(step_up).then_some(c),
+            Self::Every(c) => Some(c),
+        }
+    }
 }
 
 /// The 401 for `rejection` on a route with `requirement`, `failing` naming
@@ -36,7 +55,9 @@ pub(super) fn unauthenticated(
 ) -> Denial {
     let reason = Reason::Authn(rejection.reason());
     let mut ctx = ChallengeContext::new(reason, rejection.description());
-    ctx.step_up = rejection.step_up();
+    if let Some(step_up) = rejection.step_up() {
+        ctx = ctx.with_step_up(step_up);
+    }
     let to = match failing {
         Some(scheme) => ErrorTo::Scheme(scheme, ctx),
         None => ErrorTo::Nobody,
@@ -58,21 +79,31 @@ pub(super) fn step_up(
     step_up: &StepUp,
 ) -> Denial {
     let rejection = Rejection::new(AuthnReason::MfaRequired).with_step_up(step_up.clone());
-    let mut ctx = ChallengeContext::new(
+    let ctx = ChallengeContext::new(
         Reason::Authn(AuthnReason::MfaRequired),
         rejection.description(),
-    );
-    ctx.step_up = Some(step_up);
-    // A scheme without a challenge of its own (a session) still needs
-    // the RFC 9470 parameters, on the route's other challenges.
-    let own = config
+    )
+    .with_step_up(step_up);
+    // The parameters go where authenticating again could help: the
+    // caller's scheme if it can meet the step-up, else the accepted
+    // schemes that can (a caller with an API key is sent to Bearer), else
+    // everywhere, so that the 401 carries them in any case.
+    let can_say = |a: &&std::sync::Arc<dyn Authenticator>| {
+        a.supports_step_up(step_up) && a.challenge(Some(&ctx)).is_some()
+    };
+    let mut accepted = config
         .authenticators
         .iter()
-        .find(|a| a.scheme() == *scheme)
-        .and_then(|a| a.challenge(Some(&ctx)));
-    let to = match own {
-        Some(_) => ErrorTo::Scheme(scheme, ctx),
-        None => ErrorTo::Every(ctx),
+        .filter(|a| requirement.accepts(&a.scheme()));
+    let to = if accepted
+        .clone()
+        .any(|a| a.scheme() == *scheme && can_say(&a))
+    {
+        ErrorTo::Scheme(scheme, ctx)
+    } else if accepted.any(|a| can_say(&a)) {
+        ErrorTo::SteppingUp(step_up, ctx)
+    } else {
+        ErrorTo::Every(ctx)
     };
     let challenges = challenges(config, requirement, to);
     Denial::Unauthenticated(Box::new(Unauthenticated {
@@ -98,8 +129,8 @@ pub(super) fn access(
                 (caller, requirement, forbidden.scope())
             {
                 let reason = Reason::Forbidden(forbidden.reason());
-                let mut ctx = ChallengeContext::new(reason, forbidden.reason().description());
-                ctx.scope = Some(scope);
+                let ctx = ChallengeContext::new(reason, forbidden.reason().description())
+                    .with_scope(scope);
                 challenges = config
                     .authenticators
                     .iter()
@@ -127,25 +158,31 @@ fn challenges(config: &Config, requirement: &Requirement, to: ErrorTo<'_>) -> Ve
         .iter()
         .filter(|a| requirement.accepts(&a.scheme()))
     {
-        let ctx = match &to {
-            ErrorTo::Nobody => None,
-            ErrorTo::Scheme(s, c) => (**s == a.scheme()).then_some(c),
-            ErrorTo::Every(c) => Some(c),
-        };
+        let ctx = to.context_for(a.as_ref());
         if let Some(c) = a.challenge(ctx) {
             push_challenge(&mut out, c, ctx.is_some());
         }
     }
     if out.is_empty() {
-        out.push(fallback_challenge(&config.realm));
+        let ctx = match &to {
+            ErrorTo::Every(c) => Some(c),
+            _ => None,
+        };
+        out.push(fallback_challenge(&config.realm, ctx));
     }
     out
 }
 
-fn fallback_challenge(realm: &str) -> Challenge {
+/// `Bearer realm=…` for a route none of whose schemes has a challenge
+/// (API keys, sessions): plain (contract §2), except on a step-up, which
+/// always carries the RFC 9470 parameters.
+fn fallback_challenge(realm: &str, step_up: Option<&ChallengeContext<'_>>) -> Challenge {
+    let plain = || Challenge::bearer().realm(realm).build();
     Challenge::bearer()
         .realm(realm)
+        .context(step_up)
         .build()
+        .or_else(|_| plain())
         .unwrap_or_else(|_| Challenge::bare("Bearer"))
 }
 

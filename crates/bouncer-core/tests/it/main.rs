@@ -7,6 +7,7 @@
 )]
 
 mod clock;
+mod custom_schemes;
 mod external_corpora;
 mod gate_order;
 mod shared_stages;
