@@ -533,6 +533,14 @@ fn is_nqchar(b: u8) -> bool {
     matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E)
 }
 
+/// One or more NQCHAR words separated by single spaces (`scope`,
+/// `acr_values`).
+fn is_nqchar_list(s: &str) -> bool {
+    !s.is_empty()
+        && s.split(' ')
+            .all(|t| !t.is_empty() && t.bytes().all(is_nqchar))
+}
+
 impl BearerChallenge {
     /// The protection space.
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
@@ -592,15 +600,19 @@ impl BearerChallenge {
     /// `error_description` when the context names an error
     /// ([`ChallengeContext::error`]), `scope`, and the step-up's
     /// `acr_values` and `max_age`. `None` leaves the builder as it is.
+    ///
+    /// A `scope` or `acr_values` that RFC 6750 would refuse (a `"` in an
+    /// `acr` value, say) is left out rather than failing
+    /// [`build`](Self::build), so the step-up 401 keeps its `error`.
     pub fn context(mut self, ctx: Option<&ChallengeContext<'_>>) -> Self {
         let Some(ctx) = ctx else { return self };
         if let Some(error) = ctx.error() {
             self = self.error(error).error_description(ctx.description);
         }
-        if let Some(scope) = ctx.scope {
+        if let Some(scope) = ctx.scope.filter(|s| is_nqchar_list(s)) {
             self = self.scope(scope);
         }
-        if let Some(acr) = ctx.acr_values() {
+        if let Some(acr) = ctx.acr_values().filter(|a| is_nqchar_list(a)) {
             self = self.acr_values(acr);
         }
         if let Some(max_age) = ctx.step_up.and_then(StepUp::max_age_limit) {
@@ -631,19 +643,13 @@ impl BearerChallenge {
             c = c.quoted_param("error_uri", u)?;
         }
         if let Some(s) = &self.scope {
-            let valid = !s.is_empty()
-                && s.split(' ')
-                    .all(|t| !t.is_empty() && t.bytes().all(is_nqchar));
-            if !valid {
+            if !is_nqchar_list(s) {
                 return Err(ChallengeError::InvalidBearerValue("scope"));
             }
             c = c.quoted_param("scope", s)?;
         }
         if let Some(a) = &self.acr_values {
-            let valid = !a.is_empty()
-                && a.split(' ')
-                    .all(|t| !t.is_empty() && t.bytes().all(is_nqchar));
-            if !valid {
+            if !is_nqchar_list(a) {
                 return Err(ChallengeError::InvalidBearerValue("acr_values"));
             }
             c = c.quoted_param("acr_values", a)?;
@@ -1220,6 +1226,16 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(c.to_string(), r#"Bearer realm="r""#);
+        // An acr value RFC 6750 refuses is left out; the error stays.
+        let quoted = StepUp::new().acr([r#"urn:"x""#]);
+        let mfa = ctx(Reason::Authn(AuthnReason::MfaRequired)).with_step_up(&quoted);
+        let c = Challenge::bearer()
+            .realm("r")
+            .context(Some(&mfa))
+            .build()
+            .unwrap();
+        assert_eq!(c.get("error"), Some("insufficient_user_authentication"));
+        assert_eq!(c.get("acr_values"), None);
         let unsupported = ctx(Reason::Authn(AuthnReason::UnsupportedScheme));
         let c = Challenge::bearer()
             .realm("r")
