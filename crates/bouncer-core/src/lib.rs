@@ -102,7 +102,8 @@ pub use render::{RenderOptions, Rendered};
 pub use request::RequestContext;
 pub use requirement::{Authentication, Requirement, StepUp};
 pub use traits::{
-    AccountDirectory, AccountState, Authenticator, Authorizer, Clock, RequestGuard, SystemClock,
+    AccountDirectory, AccountState, Authenticator, Authorizer, Clock, NameKind, RequestGuard,
+    SystemClock, UnknownName,
 };
 
 /// Re-exported so implementors use the same macro version.

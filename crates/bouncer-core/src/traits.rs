@@ -149,7 +149,77 @@ pub trait Authorizer: Send + Sync + 'static {
         request: &RequestContext<'_>,
         requirement: &Requirement,
     ) -> Result<(), AccessError>;
+
+    /// Checks, when the application is built, that `requirement` names
+    /// only permissions and roles this authorizer defines, so that a
+    /// misspelt name is a start-up error
+    /// ([`Gate::validate`](crate::Gate::validate), which adapters call for
+    /// each route) instead of a 403 on every request. Organizations and
+    /// resources come from the request and are not checked. Default:
+    /// `Ok(())`, nothing to check.
+    fn validate(&self, requirement: &Requirement) -> Result<(), UnknownName> {
+        let _ = requirement;
+        Ok(())
+    }
 }
+
+/// A name a route requirement uses that the authorizer does not define
+/// ([`Authorizer::validate`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnknownName {
+    kind: NameKind,
+    name: String,
+}
+
+/// What kind of name an [`UnknownName`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NameKind {
+    /// A permission (`resource:action`).
+    Permission,
+    /// A role.
+    Role,
+}
+
+impl UnknownName {
+    /// A permission the authorizer does not define.
+    pub fn permission(name: impl Into<String>) -> Self {
+        Self {
+            kind: NameKind::Permission,
+            name: name.into(),
+        }
+    }
+
+    /// A role the authorizer does not define.
+    pub fn role(name: impl Into<String>) -> Self {
+        Self {
+            kind: NameKind::Role,
+            name: name.into(),
+        }
+    }
+
+    /// What kind of name it is.
+    pub fn kind(&self) -> NameKind {
+        self.kind
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            NameKind::Permission => "permission",
+            NameKind::Role => "role",
+        };
+        write!(f, "unknown {kind} `{}`", self.name)
+    }
+}
+
+impl std::error::Error for UnknownName {}
 
 /// Where a [`Gate`](crate::Gate) reads the time. The gate reads it once
 /// per decision and hands that reading to every stage as
@@ -274,8 +344,59 @@ macro_rules! forward_to_pointee {
             {
                 (**self).authorize(caller, request, requirement)
             }
+
+            fn validate(&self, requirement: &Requirement) -> Result<(), UnknownName> {
+                (**self).validate(requirement)
+            }
         }
     )*};
 }
 
 forward_to_pointee!(Arc, Box);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Knows one permission.
+    struct OnePermission;
+
+    #[async_trait]
+    impl Authorizer for OnePermission {
+        async fn authorize(
+            &self,
+            _: &Authenticated,
+            _: &RequestContext<'_>,
+            _: &Requirement,
+        ) -> Result<(), AccessError> {
+            Ok(())
+        }
+
+        fn validate(&self, requirement: &Requirement) -> Result<(), UnknownName> {
+            match requirement.required_permission() {
+                Some(p) if p != "documents:read" => Err(UnknownName::permission(p)),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[test]
+    fn validate_is_forwarded_through_pointers_and_the_gate() {
+        let typo = Requirement::authenticated().permission("documents:raed");
+        let err = UnknownName::permission("documents:raed");
+        assert_eq!(Arc::new(OnePermission).validate(&typo), Err(err.clone()));
+        let boxed: Box<dyn Authorizer> = Box::new(OnePermission);
+        assert_eq!(boxed.validate(&typo), Err(err.clone()));
+        let gate = crate::Gate::builder()
+            .authorizer(Arc::new(OnePermission))
+            .build();
+        assert_eq!(gate.validate(&typo), Err(err));
+        let ok = Requirement::authenticated().permission("documents:read");
+        assert_eq!(gate.validate(&ok), Ok(()));
+        // Without an authorizer there is nothing to check.
+        assert_eq!(crate::Gate::builder().build().validate(&typo), Ok(()));
+        let e = UnknownName::role("edtor");
+        assert_eq!((e.kind(), e.name()), (NameKind::Role, "edtor"));
+        assert_eq!(e.to_string(), "unknown role `edtor`");
+    }
+}

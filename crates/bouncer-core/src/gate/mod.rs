@@ -132,6 +132,18 @@ impl Gate {
         self.config.profile
     }
 
+    /// Checks `requirement` against the authorizer when the application
+    /// is built ([`Authorizer::validate`](crate::Authorizer::validate)):
+    /// adapters call it for each route, so a permission or role the
+    /// authorizer does not define fails at start-up, not as a 403 at run
+    /// time. `Ok(())` without an authorizer.
+    pub fn validate(&self, requirement: &Requirement) -> Result<(), crate::UnknownName> {
+        match &self.config.authorizer {
+            Some(authorizer) => authorizer.validate(requirement),
+            None => Ok(()),
+        }
+    }
+
     /// The gate's time: what its [`Clock`](crate::Clock) reads now. For
     /// flows outside the gate (a login endpoint, MFA completion) that must
     /// agree with the decisions, such as the `auth_time` they record.
