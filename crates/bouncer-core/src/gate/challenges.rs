@@ -88,19 +88,18 @@ pub(super) fn step_up(
     // caller's scheme if it can meet the step-up, else the accepted
     // schemes that can (a caller with an API key is sent to Bearer), else
     // everywhere, so that the 401 carries them in any case.
-    let can_say = |a: &&std::sync::Arc<dyn Authenticator>| {
-        a.supports_step_up(step_up) && a.challenge(Some(&ctx)).is_some()
+    let can_say =
+        |a: &dyn Authenticator| a.supports_step_up(step_up) && a.challenge(Some(&ctx)).is_some();
+    let accepted = || {
+        config
+            .authenticators
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|a| requirement.accepts(&a.scheme()))
     };
-    let mut accepted = config
-        .authenticators
-        .iter()
-        .filter(|a| requirement.accepts(&a.scheme()));
-    let to = if accepted
-        .clone()
-        .any(|a| a.scheme() == *scheme && can_say(&a))
-    {
+    let to = if accepted().any(|a| a.scheme() == *scheme && can_say(a)) {
         ErrorTo::Scheme(scheme, ctx)
-    } else if accepted.any(|a| can_say(&a)) {
+    } else if accepted().any(can_say) {
         ErrorTo::SteppingUp(step_up, ctx)
     } else {
         ErrorTo::Every(ctx)
