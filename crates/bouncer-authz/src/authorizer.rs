@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bouncer_core::{
     AccessError, AccountDirectory, AccountState, Authenticated, Authorizer, Fault, ForbiddenReason,
-    Identity, RequestContext, Requirement,
+    Identity, RequestContext, Requirement, UnknownName,
 };
 
 use crate::error::{PolicyError, PolicyErrorKind};
@@ -310,5 +310,19 @@ impl Authorizer for PolicyAuthorizer {
             return Err(ForbiddenReason::ReadOnly.into());
         }
         Ok(())
+    }
+
+    /// A requirement's permission must be one the current policy defines
+    /// (declared in `permissions`, or used by a role or grant): a misspelt
+    /// permission could never be granted, so it is refused when the app
+    /// is built rather than answered `insufficient_permission` at run
+    /// time. Organizations and resources come from the request and are not
+    /// checked. A later reload may drop the permission again; validation
+    /// speaks for the policy in force when it runs.
+    fn validate(&self, requirement: &Requirement) -> Result<(), UnknownName> {
+        match requirement.required_permission() {
+            Some(p) if !self.policy.snapshot().has_permission(p) => Err(UnknownName::permission(p)),
+            _ => Ok(()),
+        }
     }
 }

@@ -30,6 +30,14 @@
 //! error. Every loader's errors are a [`PolicyError`] with file, line and
 //! column.
 //!
+//! ## Start-up checks
+//!
+//! [`PolicyAuthorizer`] implements `Authorizer::validate`: a route
+//! requirement naming a permission the policy does not define is an
+//! `UnknownName` error when the app is built (`Gate::validate`, which the
+//! adapters call per route), not a silent 403 `insufficient_permission`
+//! on every request.
+//!
 //! ## Roles from tokens
 //!
 //! The policy is the authority: roles a token asserts (Keycloak's

@@ -474,3 +474,34 @@ async fn token_roles_count_only_where_trusted() {
         assert_eq!(code(&v), expected, "{method} {user}: {}", v.trace());
     }
 }
+
+#[test]
+fn a_misspelt_permission_fails_when_the_app_is_built() {
+    let gate = gate();
+    let typo = Requirement::authenticated().permission("documents:wrte");
+    let e = gate.validate(&typo).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.name()),
+        (NameKind::Permission, "documents:wrte")
+    );
+    assert_eq!(e.to_string(), "unknown permission `documents:wrte`");
+    // Defined permissions pass, with or without organization, resource or
+    // elevation (those come from the request).
+    for ok in [
+        doc("acme", "welcome", "documents:delete"),
+        Requirement::authenticated().permission("documents:read"),
+        admin(),
+        Requirement::authenticated(),
+        Requirement::public(),
+    ] {
+        assert_eq!(gate.validate(&ok), Ok(()), "{ok:?}");
+    }
+    // Validation speaks for the policy in force.
+    let policy = Policy::from_toml("p.toml", POLICY).unwrap();
+    let authorizer = PolicyAuthorizer::new(policy.clone());
+    assert!(authorizer.validate(&typo).is_err());
+    policy
+        .replace_from_toml("p.toml", "[roles.w]\npermissions = [\"documents:wrte\"]\n")
+        .unwrap();
+    assert_eq!(authorizer.validate(&typo), Ok(()));
+}
