@@ -34,7 +34,6 @@ use http::{Method, StatusCode};
 use serde_json::json;
 use support::*;
 
-#[allow(dead_code)] // the other proxies follow
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Nginx,
@@ -239,24 +238,22 @@ impl Stack {
                 "{kind:?} {path}: 401 without challenge"
             );
         }
-        if status != 503 {
-            let d = self.direct(&method, path, headers).await;
-            assert_eq!(d.status, r.status, "{kind:?} {path}: direct {d:?}");
-            assert_eq!(
-                d.body, r.body,
-                "{kind:?} {path}: the body changed on the way"
-            );
-            assert_eq!(
-                d.challenges(),
-                r.challenges(),
-                "{kind:?} {path}: the challenges changed on the way"
-            );
-            assert_eq!(
-                d.all("retry-after"),
-                r.all("retry-after"),
-                "{kind:?} {path}"
-            );
-        }
+        let d = self.direct(&method, path, headers).await;
+        assert_eq!(d.status, r.status, "{kind:?} {path}: direct {d:?}");
+        assert_eq!(
+            d.body, r.body,
+            "{kind:?} {path}: the body changed on the way"
+        );
+        assert_eq!(
+            d.challenges(),
+            r.challenges(),
+            "{kind:?} {path}: the challenges changed on the way"
+        );
+        assert_eq!(
+            d.all("retry-after"),
+            r.all("retry-after"),
+            "{kind:?} {path}"
+        );
         r
     }
 
@@ -272,8 +269,16 @@ impl Stack {
     ) {
         let kind = self.proxy.kind;
         let before = self.upstream.hits();
+        let sent = body.as_ref().map(|b| serde_json::to_vec(b).unwrap());
         let r = self.send(method.clone(), path, headers, body).await;
         assert_eq!(r.status, StatusCode::OK, "{kind:?} {method} {path}: {r:?}");
+        if let Some(sent) = sent {
+            assert_eq!(
+                self.upstream.last_body(),
+                sent,
+                "{kind:?} {path}: the body did not reach the upstream whole"
+            );
+        }
         assert_eq!(r.json()["upstream"], true, "{kind:?} {path}: {r:?}");
         assert_eq!(self.upstream.hits(), before + 1, "{kind:?} {path}");
         let seen = self.upstream.last_headers();
@@ -669,4 +674,24 @@ async fn matrix(kind: Kind) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_nginx() {
     matrix(Kind::Nginx).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_caddy() {
+    matrix(Kind::Caddy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_traefik() {
+    matrix(Kind::Traefik).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_envoy_http_ext_authz() {
+    matrix(Kind::EnvoyHttp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_envoy_grpc_ext_authz() {
+    matrix(Kind::EnvoyGrpc).await;
 }

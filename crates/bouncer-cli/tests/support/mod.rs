@@ -228,7 +228,7 @@ impl Bouncer {
 pub struct Upstream {
     pub port: u16,
     hits: Arc<AtomicUsize>,
-    last: Arc<Mutex<Option<HeaderMap>>>,
+    last: Arc<Mutex<Option<(HeaderMap, Bytes)>>>,
 }
 
 impl Upstream {
@@ -257,14 +257,23 @@ impl Upstream {
 
     /// The headers of the last request that reached the backend.
     pub fn last_headers(&self) -> HeaderMap {
-        self.last.lock().unwrap().clone().unwrap_or_default()
+        self.last.lock().unwrap().clone().unwrap_or_default().0
+    }
+
+    /// The body of the last request that reached the backend.
+    pub fn last_body(&self) -> Bytes {
+        self.last.lock().unwrap().clone().unwrap_or_default().1
     }
 }
 
 async fn record(State(up): State<Upstream>, req: Request) -> axum::response::Response {
     up.hits.fetch_add(1, Ordering::SeqCst);
     let path = req.uri().to_string();
-    *up.last.lock().unwrap() = Some(req.headers().clone());
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    *up.last.lock().unwrap() = Some((parts.headers, body));
     (
         [(http::header::CONTENT_TYPE, "application/json")],
         json!({ "upstream": true, "path": path }).to_string(),
@@ -323,11 +332,16 @@ pub struct Http {
 }
 
 impl Default for Http {
+    /// A client connecting from 127.0.0.2: Envoy appends its host's own
+    /// address, not the peer's, to `X-Forwarded-For` for a client on
+    /// 127.0.0.1, which would hide the client the tests describe.
     fn default() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_local_address(Some("127.0.0.2".parse().unwrap()));
         Self {
             client: Client::builder(TokioExecutor::new())
                 .pool_max_idle_per_host(0)
-                .build_http(),
+                .build(connector),
         }
     }
 }
