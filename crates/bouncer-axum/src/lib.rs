@@ -45,6 +45,9 @@
 //! ```
 //!
 //! Per-method requirements go on the handler: `get(read.layer(bouncer.require(..)))`.
+//! [`Bouncer::try_require`] also checks the requirement against the
+//! authorizer when the router is built, so a misspelt permission is a
+//! start-up error, not a 403 at run time.
 //!
 //! [axum]: https://docs.rs/axum
 //! [tower]: https://docs.rs/tower
@@ -59,7 +62,7 @@ mod service;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
-use bouncer_core::{Decision, Gate, Verdict};
+use bouncer_core::{Decision, Gate, UnknownName, Verdict};
 use http::Method;
 
 pub use bouncer_core::route::RouteRequirement;
@@ -117,9 +120,37 @@ impl Bouncer {
         GuardLayer::new(self.clone())
     }
 
-    /// The layer enforcing `requirement` on a route.
+    /// The layer enforcing `requirement` on a route. Prefer
+    /// [`try_require`](Self::try_require), which also checks the
+    /// requirement's names against the authorizer when the router is
+    /// built.
     pub fn require(&self, requirement: impl Into<RouteRequirement>) -> BouncerLayer {
         BouncerLayer::new(self.clone(), requirement)
+    }
+
+    /// As [`require`](Self::require), after checking the requirement
+    /// against the gate's authorizer ([`Gate::validate`]): a permission or
+    /// role the authorizer does not define (a typo) is an error when the
+    /// router is built, instead of a 403 on every request.
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use bouncer_axum::{Bouncer, RouteRequirement};
+    /// use bouncer_core::{Gate, UnknownName};
+    ///
+    /// # fn build(gate: Gate) -> Result<Router, UnknownName> {
+    /// let bouncer = Bouncer::new(gate);
+    /// let read = bouncer.try_require(RouteRequirement::authenticated().permission("documents:read"))?;
+    /// Ok(Router::new().route("/docs", get(|| async { "docs" }).route_layer(read)))
+    /// # }
+    /// ```
+    pub fn try_require(
+        &self,
+        requirement: impl Into<RouteRequirement>,
+    ) -> Result<BouncerLayer, UnknownName> {
+        let requirement = requirement.into();
+        self.gate.validate(requirement.base())?;
+        Ok(BouncerLayer::new(self.clone(), requirement))
     }
 
     fn rejection(&self, verdict: Verdict) -> Option<BouncerRejection> {

@@ -311,3 +311,50 @@ async fn protected_resource_metadata_is_served() {
     assert_eq!(body["scopes_supported"][0], "a:read");
     assert_eq!(body["bearer_methods_supported"][0], "header");
 }
+
+/// Knows the permissions `doc:read` and `doc:write`; allows everything.
+struct Vocabulary;
+
+#[async_trait::async_trait]
+impl Authorizer for Vocabulary {
+    async fn authorize(
+        &self,
+        _: &Authenticated,
+        _: &RequestContext<'_>,
+        _: &Requirement,
+    ) -> Result<(), AccessError> {
+        Ok(())
+    }
+
+    fn validate(&self, requirement: &Requirement) -> Result<(), UnknownName> {
+        match requirement.required_permission() {
+            Some(p) if !["doc:read", "doc:write"].contains(&p) => Err(UnknownName::permission(p)),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_misspelt_permission_fails_when_the_router_is_built() {
+    let gate = Gate::builder()
+        .authenticator(ScriptedAuthenticator)
+        .authorizer(Vocabulary)
+        .build();
+    let bouncer = Bouncer::new(gate);
+    let typo = RouteRequirement::authenticated()
+        .permission("doc:wirte")
+        .organization_from("org");
+    let e = bouncer.try_require(typo).unwrap_err();
+    assert_eq!((e.kind(), e.name()), (NameKind::Permission, "doc:wirte"));
+
+    let layer = bouncer
+        .try_require(RouteRequirement::authenticated().permission("doc:write"))
+        .unwrap();
+    let router = Router::new().route("/doc", get(|| async { "ok" }).route_layer(layer));
+    let req = Request::get("/doc")
+        .header("authorization", "Bearer alice")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, _) = call(router, req).await;
+    assert_eq!(status, StatusCode::OK);
+}
