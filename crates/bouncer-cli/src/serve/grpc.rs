@@ -289,6 +289,77 @@ mod tests {
     use bouncer_core::{Challenge, Denial, Fault, ForbiddenReason};
     use std::time::Duration;
 
+    fn service() -> Arc<Service> {
+        use super::super::routes::{Pattern, Route, RouteTable};
+        use bouncer_authz::{ClientIpResolver, ForwardingSource};
+        use bouncer_core::route::RouteRequirement;
+        Arc::new(Service {
+            gate: bouncer_core::Gate::builder().build(),
+            routes: RouteTable::new(vec![Route::new(
+                None,
+                Pattern::parse("/public").unwrap(),
+                RouteRequirement::public(),
+            )]),
+            trust: ClientIpResolver::new(
+                vec!["127.0.0.0/8".parse().unwrap()],
+                ForwardingSource::XForwardedFor,
+            ),
+            render: RenderOptions::new(),
+            sessions: None,
+            revocations: None,
+        })
+    }
+
+    fn check(path: &str) -> auth::CheckRequest {
+        auth::CheckRequest {
+            attributes: Some(auth::AttributeContext {
+                request: Some(auth::attribute_context::Request {
+                    http: Some(auth::attribute_context::HttpRequest {
+                        method: "GET".into(),
+                        path: path.into(),
+                        ..Default::default()
+                    }),
+                }),
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn denied_status(r: &auth::CheckResponse) -> (i32, i32, String) {
+        let Some(HttpResponse::DeniedResponse(d)) = &r.http_response else {
+            panic!("not denied: {r:?}")
+        };
+        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        (
+            r.status.as_ref().unwrap().code,
+            d.status.as_ref().unwrap().code,
+            body["code"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn only_a_trusted_peer_is_believed() {
+        let c = Check { service: service() };
+        for remote in [None, Some("198.51.100.7:5000".parse().unwrap())] {
+            let r = c.answer(remote, check("/public")).await;
+            assert_eq!(denied_status(&r), (7, 403, "ip_blocked".into()));
+        }
+        let trusted = Some("127.0.0.1:5000".parse().unwrap());
+        let r = c.answer(trusted, check("/public")).await;
+        let Some(HttpResponse::OkResponse(ok)) = &r.http_response else {
+            panic!("{r:?}")
+        };
+        assert!(ok.headers.is_empty(), "an anonymous caller has no identity");
+        assert_eq!(ok.headers_to_remove.len(), 3);
+        assert_eq!(r.status.unwrap().code, 0);
+        let r = c.answer(trusted, check("/elsewhere")).await;
+        assert_eq!(denied_status(&r), (5, 404, "not_found".into()));
+        let r = c.answer(trusted, auth::CheckRequest::default()).await;
+        assert_eq!(denied_status(&r), (13, 500, "internal_error".into()));
+        let r = c.answer(trusted, check("no-slash")).await;
+        assert_eq!(denied_status(&r), (13, 500, "internal_error".into()));
+    }
+
     #[test]
     fn codes_follow_the_grpc_contract() {
         assert_eq!(grpc_code(401), 16);
