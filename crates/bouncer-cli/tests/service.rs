@@ -242,3 +242,102 @@ fn a_bad_file_is_refused_at_start_with_its_place() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("missing.toml"), "{stderr}");
 }
+
+/// An RS256 demo token (the quickstart's demo RSA key, `kid` demo-rsa).
+fn rs256(claims: serde_json::Value) -> String {
+    let pem = std::fs::read(forward_auth_dir().join("../quickstart/demo-keys/rsa.pem")).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("demo-rsa".into());
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_discovery_keys_and_an_hmac_secret_work_side_by_side() {
+    // A loopback OpenID provider: discovery document and JWKS.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let jwks = read(&forward_auth_dir().join("../quickstart/demo-keys/jwks.json"));
+    let discovery = json!({ "issuer": issuer, "jwks_uri": format!("{issuer}/jwks") }).to_string();
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || async move { discovery }),
+        )
+        .route("/jwks", axum::routing::get(move || async move { jwks }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = scratch("discovery");
+    let policy = forward_auth_dir().join("../quickstart/policy.toml");
+    std::fs::write(
+        dir.join("bouncer.toml"),
+        format!(
+            r#"policy = {policy:?}
+[jwt]
+issuer = "{issuer}"
+audience = "https://api.bouncer.test"
+hmac = {{ secret = "{DEFAULT_DEMO_SECRET}" }}
+oidc_discovery = true
+
+[[routes]]
+methods = ["GET"]
+path = "/me"
+"#
+        ),
+    )
+    .unwrap();
+    let b = tokio::task::spawn_blocking(move || {
+        Bouncer::start_with(&dir, &dir.join("bouncer.toml"), None)
+    })
+    .await
+    .unwrap();
+    let http = Http::default();
+
+    let claims = |sub: &str| {
+        json!({ "iss": issuer, "aud": "https://api.bouncer.test", "sub": sub,
+                "exp": now() + 600, "jti": format!("{sub}-discovery") })
+    };
+    let hs = token_with("alice", json!({ "iss": issuer }));
+    let r = ask(&http, &b, "GET", "/me", &[("authorization", &bearer(&hs))]).await;
+    assert_eq!(r.status, StatusCode::OK, "HS256: {r:?}");
+    assert_eq!(r.headers["x-bouncer-subject"], "alice");
+    let rs = rs256(claims("bob"));
+    let r = ask(&http, &b, "GET", "/me", &[("authorization", &bearer(&rs))]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "RS256 from the discovered JWKS: {r:?}"
+    );
+    assert_eq!(r.headers["x-bouncer-subject"], "bob");
+    // A token from another issuer is refused by either verifier.
+    let other = rs256(
+        json!({ "iss": "https://elsewhere.example", "aud": "https://api.bouncer.test",
+                               "sub": "bob", "exp": now() + 600 }),
+    );
+    let r = ask(
+        &http,
+        &b,
+        "GET",
+        "/me",
+        &[("authorization", &bearer(&other))],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{r:?}");
+    assert_eq!(r.code(), "invalid_token");
+    // Basic is not configured here: credentials of a scheme the route
+    // does not accept.
+    let r = ask(
+        &http,
+        &b,
+        "GET",
+        "/me",
+        &[("authorization", &basic("alice", "alice-pass"))],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{r:?}");
+    assert_eq!(r.code(), "unsupported_scheme");
+}
