@@ -28,7 +28,7 @@ use bouncer_authn::config::CredentialsConfig;
 use bouncer_authn::jwt::{self, Algorithm, JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
 use bouncer_authn::revocation::{MemoryRevocationStore, RevocationStore};
 use bouncer_authz::{
-    AccessList, ClientIpResolver, Policy, PolicyAuthorizer, Resource, ResourceResolver,
+    AccessList, ClientIpResolver, GuardConfig, Policy, PolicyAuthorizer, Resource, ResourceResolver,
 };
 use bouncer_core::metadata::ProtectedResourceMetadata;
 use bouncer_core::{
@@ -103,13 +103,6 @@ pub fn default_policy_path() -> PathBuf {
         .join("policy.toml")
 }
 
-/// The part of the policy file bouncer-authn reads.
-#[derive(Deserialize)]
-struct CredentialsSection {
-    #[serde(default)]
-    credentials: CredentialsConfig,
-}
-
 /// The gate and the demo's state, shared by every handler (and every
 /// worker). Cheap to clone.
 #[derive(Clone)]
@@ -123,9 +116,11 @@ pub struct App {
 
 /// Builds the gate, the stores and the documents.
 pub fn build(config: &Config) -> Result<App, BoxError> {
+    // One file, one loader per part: the policy, `[guards]` and
+    // `[credentials]` (each refuses typos in its own part).
     let policy = Policy::from_file(&config.policy)?;
-    let text = std::fs::read_to_string(&config.policy)?;
-    let credentials = toml::from_str::<CredentialsSection>(&text)?.credentials;
+    let guards = GuardConfig::from_file(&config.policy)?;
+    let credentials = CredentialsConfig::from_file(&config.policy)?;
 
     let mut keys = KeySet::new();
     let secret = config.secret.as_bytes();
@@ -178,7 +173,6 @@ pub fn build(config: &Config) -> Result<App, BoxError> {
     let api_key = ApiKeyAuthenticator::header("x-api-key", credentials.api_key_store()?);
 
     let documents = Arc::new(Documents::seeded());
-    let guards = policy.guards();
     let gate = Gate::builder()
         .realm(REALM)
         .guard(guards.path_guard()?)

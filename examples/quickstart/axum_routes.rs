@@ -12,14 +12,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bouncer_axum::{Bouncer, BouncerRejection, Principal, ProtectedResourceMetadataExt as _};
+use bouncer_core::UnknownName;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::app::{self, require, Answer, App, DocBody};
 
-/// The router (serve it with `ConnectInfo<SocketAddr>`).
-pub(crate) fn router(app: App) -> Router {
+/// The router (serve it with `ConnectInfo<SocketAddr>`). Fails when a
+/// route names a permission the policy does not define.
+pub(crate) fn router(app: App) -> Result<Router, UnknownName> {
     let bouncer = Bouncer::from_arc(app.gate());
-    let req = |r| bouncer.require(r);
+    let req = |r| bouncer.try_require(r);
 
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -27,36 +29,36 @@ pub(crate) fn router(app: App) -> Router {
         .allow_headers(app::CORS_HEADERS.map(HeaderName::from_static))
         .max_age(app::CORS_MAX_AGE);
 
-    Router::new()
+    Ok(Router::new()
         .route("/health", get(|| async { respond(App::health()) }))
         .route("/static/{file}", get(static_file))
-        .route("/me", get(me).route_layer(req(require::any())))
+        .route("/me", get(me).route_layer(req(require::any())?))
         .route(
             "/orgs/{org}/documents",
-            get(list_documents.layer(req(require::org("documents:read"))))
-                .post(create_document.layer(req(require::org("documents:write")))),
+            get(list_documents.layer(req(require::org("documents:read"))?))
+                .post(create_document.layer(req(require::org("documents:write"))?)),
         )
         .route(
             "/orgs/{org}/documents/{id}",
-            get(read_document.layer(req(require::doc("documents:read"))))
-                .put(update_document.layer(req(require::doc("documents:write"))))
-                .delete(delete_document.layer(req(require::doc("documents:delete")))),
+            get(read_document.layer(req(require::doc("documents:read"))?))
+                .put(update_document.layer(req(require::doc("documents:write"))?))
+                .delete(delete_document.layer(req(require::doc("documents:delete"))?)),
         )
         .route("/login", post(login))
         .route("/login/mfa", post(login_mfa))
-        .route("/logout", post(logout).route_layer(req(require::bearer())))
+        .route("/logout", post(logout).route_layer(req(require::bearer())?))
         .route(
             "/admin/audit",
-            get(audit).route_layer(req(require::audit())),
+            get(audit).route_layer(req(require::audit())?),
         )
         .route(
             "/admin/keys/rotate",
-            post(rotate_keys).route_layer(req(require::rotate_keys())),
+            post(rotate_keys).route_layer(req(require::rotate_keys())?),
         )
         .with_state(app)
         .merge(app::metadata().router())
         .layer(cors)
-        .layer(bouncer.guards())
+        .layer(bouncer.guards()))
 }
 
 /// An [`Answer`] as an axum response; denials through core's renderer.

@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), app::BoxError> {
     let config = app::Config::from_env()?;
-    let router = axum_routes::router(app::build(&config)?);
+    let router = axum_routes::router(app::build(&config)?)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     cli::banner("axum", listener.local_addr()?, &config);
     axum::serve(

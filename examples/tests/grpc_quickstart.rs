@@ -91,10 +91,11 @@ async fn start(redis: &str) -> Servers {
     tokio::spawn(
         grpc.serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
-    let http =
-        bouncer_test::matrix::serve_loopback(axum_routes::router(app::build(&config).unwrap()))
-            .await
-            .unwrap();
+    let http = bouncer_test::matrix::serve_loopback(
+        axum_routes::router(app::build(&config).unwrap()).unwrap(),
+    )
+    .await
+    .unwrap();
     Servers {
         grpc: grpc_addr,
         http: http.url(""),

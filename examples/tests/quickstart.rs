@@ -147,7 +147,7 @@ async fn start_config(f: Flavor, config: app::Config) -> Server {
     let app = app::build(&config).unwrap();
     let (addr, actix) = match f {
         Flavor::Axum => {
-            let router = axum_routes::router(app);
+            let router = axum_routes::router(app).unwrap();
             let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(async move {
