@@ -606,6 +606,26 @@ async fn matrix(kind: Kind) {
     )
     .await;
 
+    // A client describing another request itself changes nothing.
+    let before = s.upstream.hits();
+    let forged_description = [
+        ("x-original-method", "GET"),
+        ("x-original-uri", "/health"),
+        ("x-forwarded-method", "GET"),
+        ("x-forwarded-uri", "/health"),
+    ];
+    let r = s
+        .send(
+            Method::GET,
+            "/orgs/acme/documents",
+            &forged_description,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{kind:?}: {r:?}");
+    assert_eq!(r.code(), "missing_credentials", "{kind:?}: {r:?}");
+    assert_eq!(s.upstream.hits(), before, "{kind:?}");
+
     // Unknown routes are 404 for every request the guards let through.
     s.denied(
         Method::GET,

@@ -62,12 +62,10 @@ fn allowed(identity: &IdentityHeaders, envoy: bool) -> Response {
     for (name, value) in &identity.values {
         h.insert(name.clone(), value.clone());
     }
-    if envoy {
-        let absent: Vec<&str> = identity.absent().collect();
+    let absent: Vec<&str> = identity.absent().collect();
+    if envoy && !absent.is_empty() {
         if let Ok(v) = HeaderValue::from_str(&absent.join(",")) {
-            if !absent.is_empty() {
-                h.insert(ENVOY_HEADERS_TO_REMOVE, v);
-            }
+            h.insert(ENVOY_HEADERS_TO_REMOVE, v);
         }
     }
     res
@@ -109,10 +107,8 @@ async fn dispatch(
             }
         }
         "/login" | "/login/mfa" | "/logout" if parts.method == Method::POST => {
-            let body = match axum::body::to_bytes(body, MAX_BODY).await {
-                Ok(b) => b,
-                Err(_) => Bytes::new(),
-            };
+            // A body over the limit is no login: malformed, like bad JSON.
+            let body = axum::body::to_bytes(body, MAX_BODY).await.ok();
             let own = Own {
                 service: &service,
                 peer,
@@ -120,8 +116,8 @@ async fn dispatch(
                 headers: &parts.headers,
             };
             match path.as_str() {
-                "/login" => own.login(&body).await,
-                "/login/mfa" => own.login_mfa(&body).await,
+                "/login" => own.login(body.as_ref()).await,
+                "/login/mfa" => own.login_mfa(body.as_ref()).await,
                 _ => own.logout().await,
             }
         }
@@ -169,7 +165,7 @@ impl Own<'_> {
     }
 
     /// `POST /login` with Basic credentials or `{"username", "password"}`.
-    async fn login(&self, body: &Bytes) -> Response {
+    async fn login(&self, body: Option<&Bytes>) -> Response {
         if let Err(d) = self.guard() {
             return denied(self.service, &d);
         }
@@ -179,12 +175,12 @@ impl Own<'_> {
         let (user, password) = match user_pass_from_headers(self.headers) {
             Ok(Some(up)) => (up.user.clone(), up.password.clone()),
             Err(reason) => return self.reject(SchemeName::BASIC, reason),
-            Ok(None) if body.is_empty() => {
+            Ok(None) if body.is_some_and(Bytes::is_empty) => {
                 return self.reject(SchemeName::BASIC, AuthnReason::MissingCredentials)
             }
-            Ok(None) => match serde_json::from_slice::<LoginBody>(body) {
-                Ok(b) => (b.username, b.password),
-                Err(_) => return self.reject(SchemeName::BASIC, AuthnReason::MalformedCredentials),
+            Ok(None) => match body.map(|b| serde_json::from_slice::<LoginBody>(b)) {
+                Some(Ok(b)) => (b.username, b.password),
+                _ => return self.reject(SchemeName::BASIC, AuthnReason::MalformedCredentials),
             },
         };
         // The guards have refused unreadable forwarding data already when
@@ -204,14 +200,15 @@ impl Own<'_> {
     }
 
     /// `POST /login/mfa` with `{"code": "123456"}` and the pending cookie.
-    async fn login_mfa(&self, body: &Bytes) -> Response {
+    async fn login_mfa(&self, body: Option<&Bytes>) -> Response {
         if let Err(d) = self.guard() {
             return denied(self.service, &d);
         }
         let Some(sessions) = &self.service.sessions else {
             return denied(self.service, &Denial::NotFound);
         };
-        let code = serde_json::from_slice::<MfaBody>(body)
+        let code = body
+            .and_then(|b| serde_json::from_slice::<MfaBody>(b).ok())
             .map(|b| b.code)
             .unwrap_or_default();
         match sessions.complete_mfa(self.headers, &code).await {
