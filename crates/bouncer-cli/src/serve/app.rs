@@ -123,10 +123,14 @@ async fn bearer(
         }
         keys.extend(set)?;
     }
+    let cached = |a: JwtAuthenticator| match j.token_cache {
+        0 => a,
+        n => a.token_cache(n),
+    };
     let local = (!keys.is_empty()).then(|| {
-        JwtAuthenticator::new(realm, keys, validation.clone())
-            .revocation(revocations.clone())
-            .token_cache(j.token_cache)
+        cached(
+            JwtAuthenticator::new(realm, keys, validation.clone()).revocation(revocations.clone()),
+        )
     });
     let url = match (&j.jwks_url, j.oidc_discovery) {
         (Some(url), _) => Some(url.clone()),
@@ -142,11 +146,9 @@ async fn bearer(
         Some(url) => {
             let source = JwksSource::connect(&url, JwksConfig::default()).await?;
             source.spawn_refresher();
-            Some(
-                JwtAuthenticator::from_jwks(realm, source, validation)
-                    .revocation(revocations)
-                    .token_cache(j.token_cache),
-            )
+            Some(cached(
+                JwtAuthenticator::from_jwks(realm, source, validation).revocation(revocations),
+            ))
         }
     };
     Ok(match (local, remote) {

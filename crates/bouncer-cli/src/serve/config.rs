@@ -1,38 +1,66 @@
 //! The configuration file of `bouncer serve`: one TOML file, every
-//! mistake refused at start with its file, line and column.
+//! mistake (an unknown key included) refused at start with its file, line
+//! and column. Relative paths are relative to the file.
 //!
 //! ```toml
-//! policy = "policy.toml"            # the library's policy file (relative to this file)
-//! realm = "bouncer"                 # the realm of every challenge
+//! policy = "policy.toml"            # the library's policy file: roles, organizations,
+//!                                   # [guards] (trusted proxies, forwarding source, IP,
+//!                                   # country and path rules) and [credentials]
+//! realm = "bouncer"                 # the realm of every challenge (default "bouncer")
+//! expose_detail = true              # `detail` in problem bodies (default true)
 //!
 //! [listen]
-//! http = "127.0.0.1:8080"           # BOUNCER_ADDR overrides
-//! grpc = "127.0.0.1:50051"          # Envoy's gRPC ext_authz; BOUNCER_GRPC_ADDR overrides
+//! http = "127.0.0.1:8080"           # default; BOUNCER_ADDR overrides
+//! grpc = "127.0.0.1:50051"          # Envoy's gRPC ext_authz (off when absent);
+//!                                   # BOUNCER_GRPC_ADDR overrides (and turns it on)
 //!
-//! [redis]                           # optional; BOUNCER_REDIS_URL sets it
-//! url = "redis://127.0.0.1:6379/0"
+//! [redis]                           # revocations, sessions, login counters (memory
+//! url = "redis://127.0.0.1:6379/0"  # when absent); BOUNCER_REDIS_URL sets it
 //!
-//! [jwt]
+//! [jwt]                             # Bearer JWTs
 //! issuer = "https://auth.example"
 //! audience = "https://api.example"
-//! hmac = { algorithm = "HS256", secret_env = "MY_SECRET" }
-//! jwks_file = "jwks.json"           # and/or jwks_url, or oidc_discovery = true
+//! logto_organization_audience = false   # also aud = "urn:logto:organization:<org>"
+//! leeway_secs = 30                  # at most 60
+//! token_cache = 4096                # verified tokens remembered (0: none)
+//! hmac = { algorithm = "HS256", secret_env = "MY_SECRET", secret = "fallback" }
+//! jwks_file = "jwks.json"           # public keys (RSA, EC P-256, Ed25519)
+//! jwks_url = "https://auth.example/jwks"   # fetched and refreshed; or instead:
+//! oidc_discovery = true             # jwks_uri from <issuer>/.well-known/openid-configuration
 //!
 //! [basic]                           # users: the policy's [credentials.passwords]
+//!
 //! [api_keys]                        # keys: the policy's [credentials.api_keys]
-//! header = "X-API-Key"
-//! [sessions]                        # POST /login, /login/mfa, /logout; cookie sessions
+//! header = "X-API-Key"              # default
 //!
-//! [[routes]]
-//! methods = ["GET"]
-//! path = "/orgs/{org}/documents/{id}"
+//! [sessions]                        # POST /login, /login/mfa, /logout; the session
+//! idle_timeout_secs = 1800          # cookie (TOTP from [credentials.totp])
+//! absolute_timeout_secs = 43200
+//! secure_cookie = false
+//!
+//! [[routes]]                        # the first route matching method and path decides
+//! methods = ["GET"]                 # default: every method; GET also answers HEAD
+//! path = "/orgs/{org}/documents/{id}"   # literals, {param}, and a last {*rest}
+//! require = "authenticated"         # or "optional", "public"
+//! schemes = ["bearer", "basic", "api_key", "session"]   # default: every configured one
 //! permission = "documents:read"
-//! organization = "{org}"
-//! resource = "{id}"
+//! organization = "{org}"            # a path parameter, or a fixed organization
+//! resource = "{id}"                 # a path parameter
+//! elevated = false                  # the permission must come from a global role
+//! step_up = { acr = ["urn:logto:acr:mfa"], amr = ["mfa"], max_age_secs = 300 }
 //!
-//! [resources.acme.roadmap]
-//! shared_with = ["alice"]
+//! [resources.acme.roadmap]          # per organization and resource id
+//! shared_with = ["alice"]           # private: these subjects only (and
+//! shared_with_roles = []            # holders of these roles in the organization)
+//! private = true                    # implied by a non-empty share list
+//! read_only = false                 # unsafe methods are `read_only`
 //! ```
+//!
+//! The HMAC secret comes from the variable `secret_env` when it is set and
+//! not empty, else from `secret`; it must be at least as long as the hash
+//! (32, 48 or 64 bytes). `jwks_url`/`oidc_discovery` may be combined with
+//! `hmac` and `jwks_file`: HMAC-signed tokens are checked against the local
+//! keys, every other token against the fetched set.
 
 use std::collections::BTreeMap;
 use std::fmt;
