@@ -1,5 +1,13 @@
 //! `bouncer serve --config FILE`: the decision service.
 //!
+//! Environment: `BOUNCER_ADDR` and `BOUNCER_GRPC_ADDR` override the
+//! listen addresses, `BOUNCER_REDIS_URL` sets the Redis URL (and turns
+//! Redis on), `BOUNCER_LOG` the log filter (default `bouncer=info,warn`;
+//! logs go to stderr). Once both listeners are bound the program prints
+//! `bouncer: http listening on ADDR` (and `grpc`) on stdout and `GET
+//! /health` answers 200. A file that cannot be used stops it at start
+//! (exit status 2) with its file, line and column.
+//!
 //! | module | what |
 //! |---|---|
 //! | [`config`] | the TOML file, checked at start (file:line:col) |
