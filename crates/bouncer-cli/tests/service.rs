@@ -238,7 +238,7 @@ fn a_bad_file_is_refused_at_start_with_its_place() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("missing.toml"), "{stderr}");
 }

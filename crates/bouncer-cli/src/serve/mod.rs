@@ -6,7 +6,8 @@
 //! logs go to stderr). Once both listeners are bound the program prints
 //! `bouncer: http listening on ADDR` (and `grpc`) on stdout and `GET
 //! /health` answers 200. A file that cannot be used stops it at start
-//! (exit status 2) with its file, line and column.
+//! (exit status 2) with its file, line and column, as does a policy,
+//! credential or key file it names.
 //!
 //! | module | what |
 //! |---|---|
@@ -67,7 +68,16 @@ pub(crate) fn main(config_path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    // A policy, credential or key file that cannot be used is a
+    // configuration error too (exit status 2); failing to serve is 1.
+    let service = match runtime.block_on(app::build(&config)) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("bouncer: {}: {e}", config.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(config, service)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bouncer: {e}");
@@ -105,12 +115,7 @@ fn announce(what: &str, addr: SocketAddr) {
     let _ = std::io::stdout().flush();
 }
 
-async fn run(config: config::Config) -> Result<(), BoxError> {
-    let service = Arc::new(
-        app::build(&config)
-            .await
-            .map_err(|e| format!("{}: {e}", config.file.display()))?,
-    );
+async fn run(config: config::Config, service: Arc<service::Service>) -> Result<(), BoxError> {
     tracing::info!(
         target: "bouncer",
         routes = service.routes.len(),
