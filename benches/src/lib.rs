@@ -4,6 +4,8 @@
 
 use bouncer_authz::{Snapshot, SnapshotBuilder};
 
+pub mod pipeline;
+
 /// Organizations × roles × permissions, and memberships.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
