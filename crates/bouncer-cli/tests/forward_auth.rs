@@ -149,11 +149,21 @@ async fn wait_until_routed(http: &Http, proxy: &Proxy, upstream: &Upstream) {
 }
 
 struct Stack {
+    dir: std::path::PathBuf,
     http: Http,
     redis: RedisServer,
     bouncer: Bouncer,
     upstream: Upstream,
     proxy: Proxy,
+}
+
+impl Drop for Stack {
+    /// Keeps the configurations and logs of a failed test only.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 impl Stack {
@@ -166,6 +176,7 @@ impl Stack {
         let http = Http::default();
         wait_until_routed(&http, &proxy, &upstream).await;
         Self {
+            dir,
             http,
             redis,
             bouncer,
