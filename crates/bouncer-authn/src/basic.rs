@@ -21,7 +21,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
@@ -333,7 +332,7 @@ impl Authenticator for BasicAuthenticator {
         let subject = self.verifier.verify(&up.user, &up.password).await?;
         let auth = AuthContext::new()
             .with_amr(["pwd"])
-            .with_auth_time(SystemTime::now());
+            .with_auth_time(request.now());
         Ok(Some(
             Identity::user(subject, SchemeName::BASIC).with_auth_context(auth),
         ))

@@ -20,6 +20,16 @@
 //!   the store, so every instance sharing it sees the logout at once.
 //! - Unknown, expired or ended sessions are `session_invalid`.
 //!
+//! ## Time
+//!
+//! The [`SessionAuthenticator`] judges timeouts at the gate's time
+//! ([`RequestContext::now`], one reading of the gate's
+//! [`Clock`] per decision). [`Sessions::login`] and
+//! [`Sessions::complete_mfa`] run outside a decision, so they read the
+//! service's own clock, [`Sessions::clock`] (the system clock by default):
+//! it stamps `created_at`, `last_seen` and `auth_time`, and judges TOTP
+//! codes. Give the gate, the service and a memory store the same clock.
+//!
 //! ## Throttling, and why it cannot lock a user out
 //!
 //! Failed logins are counted per *(user name, client address)* pair and
@@ -38,26 +48,31 @@ mod totp;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use base64::Engine as _;
 use bouncer_core::{
     AccountDirectory, AccountState, AuthContext, Authenticator, AuthnError, AuthnReason, Challenge,
-    ChallengeContext, CredentialInfo, Denial, Fault, Forbidden, ForbiddenReason, Gate, Identity,
-    Rejection, RequestContext, Requirement, SchemeName,
+    ChallengeContext, Clock, CredentialInfo, Denial, Fault, Forbidden, ForbiddenReason, Gate,
+    Identity, Rejection, RequestContext, Requirement, SchemeName, StepUp, SystemClock,
 };
 use cookie::{Cookie, SameSite};
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
 pub use bouncer_store::{
-    unix_now, CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore,
+    CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore,
 };
 pub use totp::{MemoryMfaDirectory, MfaDirectory, TotpSecret, TotpSecretError, STEP as TOTP_STEP};
 
 use bouncer_authn::basic::PasswordVerifierHandle;
 use sha2::{Digest, Sha256};
+
+/// Seconds since the epoch of `t` (0 before it).
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "bouncer_session";
@@ -228,6 +243,7 @@ struct Shared {
     mfa: Arc<dyn MfaDirectory>,
     accounts: Option<Arc<dyn AccountDirectory>>,
     config: SessionConfig,
+    clock: Arc<dyn Clock>,
 }
 
 /// The session service: login, MFA, logout, and the authenticator.
@@ -263,23 +279,47 @@ impl Sessions {
                 mfa,
                 accounts: None,
                 config,
+                clock: Arc::new(SystemClock),
             }),
+        }
+    }
+
+    /// A copy of the shared state with `change` applied.
+    fn changed(self, change: impl FnOnce(&mut Shared)) -> Self {
+        let s = &self.shared;
+        let mut shared = Shared {
+            store: s.store.clone(),
+            counters: s.counters.clone(),
+            passwords: s.passwords.clone(),
+            mfa: s.mfa.clone(),
+            accounts: s.accounts.clone(),
+            config: s.config.clone(),
+            clock: s.clock.clone(),
+        };
+        change(&mut shared);
+        Self {
+            shared: Arc::new(shared),
         }
     }
 
     /// Refuses logins of suspended or disabled accounts (403).
     pub fn with_accounts(self, accounts: Arc<dyn AccountDirectory>) -> Self {
-        let s = &self.shared;
-        Self {
-            shared: Arc::new(Shared {
-                store: s.store.clone(),
-                counters: s.counters.clone(),
-                passwords: s.passwords.clone(),
-                mfa: s.mfa.clone(),
-                accounts: Some(accounts),
-                config: s.config.clone(),
-            }),
-        }
+        self.changed(|s| s.accounts = Some(accounts))
+    }
+
+    /// Reads the time of [`login`](Self::login) and
+    /// [`complete_mfa`](Self::complete_mfa) — session timestamps, TOTP
+    /// codes — from `clock` instead of the system clock. Give it the gate's
+    /// clock: the [`SessionAuthenticator`] judges timeouts at the gate's
+    /// time ([`RequestContext::now`]).
+    pub fn clock(self, clock: impl Clock) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        self.changed(|s| s.clock = clock)
+    }
+
+    /// The service's time, in seconds since the epoch.
+    fn now(&self) -> u64 {
+        unix_secs(self.shared.clock.now())
     }
 
     /// The authenticator for session cookies.
@@ -372,7 +412,7 @@ impl Sessions {
             s.store.delete(&store_key(&old)).await?;
         }
         let mfa_pending = s.mfa.totp(&subject).await?.is_some();
-        let now = unix_now();
+        let now = self.now();
         let record = SessionRecord {
             subject,
             state: if mfa_pending {
@@ -409,7 +449,7 @@ impl Sessions {
         let invalid = || LoginError::Rejected(Rejection::new(AuthnReason::SessionInvalid));
         let id = session_id(headers).ok_or_else(invalid)?;
         let key = store_key(&id);
-        let now = unix_now();
+        let now = self.now();
         let mut record = match s.store.get(&key).await? {
             Some(r) if !self.expired(&r, now) => r,
             _ => return Err(invalid()),
@@ -510,7 +550,7 @@ impl Authenticator for SessionAuthenticator {
         }
         let s = &self.sessions.shared;
         let key = store_key(&id);
-        let now = unix_now();
+        let now = unix_secs(request.now());
         let Some(mut record) = s.store.get(&key).await? else {
             return Err(AuthnReason::SessionInvalid.into());
         };
@@ -550,4 +590,19 @@ impl Authenticator for SessionAuthenticator {
         // Cookies have no registered challenge scheme (contract §2).
         None
     }
+
+    /// A new login gives a complete session a fresh `auth_time` (any
+    /// `max_age`) and the `amr` `pwd`, or with a second factor `pwd`,
+    /// `otp`, `mfa` and the `acr` [`MFA_ACR`]: it can meet a step-up
+    /// asking for no class or for one of those.
+    fn supports_step_up(&self, step_up: &StepUp) -> bool {
+        let acr = step_up.acr_values();
+        let amr = step_up.amr_methods();
+        (acr.is_empty() && amr.is_empty())
+            || acr.iter().any(|v| v == MFA_ACR)
+            || amr.iter().any(|m| SESSION_AMR.contains(&m.as_str()))
+    }
 }
+
+/// The `amr` values a session can carry.
+const SESSION_AMR: [&str; 3] = ["pwd", "otp", "mfa"];

@@ -16,12 +16,15 @@
 //! | [`SessionStore`] | cookie sessions (`bouncer-session`) | [`MemorySessionStore`] |
 //! | [`CounterStore`] | login throttling, one-time TOTP codes | [`MemorySessionStore`] |
 //!
+//! The memory stores read the time from a [`Clock`](bouncer_core::Clock)
+//! (`clock`, default the system clock), so that a gate or a session
+//! service on another clock sees entries expire at its own time; a shared
+//! backend expires its keys by its own clock.
+//!
 //! No optional features.
 
 mod revocation;
 mod session;
 
 pub use revocation::{MemoryRevocationStore, RevocationStore};
-pub use session::{
-    unix_now, CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore,
-};
+pub use session::{CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore};

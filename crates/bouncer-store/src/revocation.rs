@@ -5,11 +5,12 @@
 //! token is refused as expired anyway, so the store forgets it.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::fmt;
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use bouncer_core::Fault;
+use bouncer_core::{Clock, Fault, SystemClock};
 
 /// Where revoked token ids live. Errors are faults (503/500), never "not
 /// revoked": a store that cannot answer must not let a revoked token in.
@@ -22,17 +23,45 @@ pub trait RevocationStore: Send + Sync + 'static {
     async fn is_revoked(&self, id: &str) -> Result<bool, Fault>;
 }
 
-/// An in-process revocation store. Entries expire with their tokens.
-/// For several instances, use a shared store (Redis).
-#[derive(Debug, Default)]
+/// An in-process revocation store. Entries expire with their tokens, by
+/// the store's [`Clock`] (the system clock unless
+/// [`clock`](Self::clock) sets another: give it the gate's clock so that a
+/// revoked token is remembered until the time the gate judges its `exp`
+/// at). For several instances, use a shared store (Redis), which expires
+/// entries by its own clock.
 pub struct MemoryRevocationStore {
     entries: RwLock<HashMap<String, SystemTime>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryRevocationStore {
+    fn default() -> Self {
+        Self {
+            entries: RwLock::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl fmt::Debug for MemoryRevocationStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryRevocationStore")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MemoryRevocationStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Reads the time from `clock` instead of the system clock (use the
+    /// gate's, [`GateBuilder::clock`](bouncer_core::GateBuilder::clock)).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
     }
 
     /// Revokes synchronously (used by the async method and by tests).
@@ -72,12 +101,12 @@ impl MemoryRevocationStore {
 #[async_trait]
 impl RevocationStore for MemoryRevocationStore {
     async fn revoke(&self, id: &str, until: SystemTime) -> Result<(), Fault> {
-        self.revoke_now(id, until, SystemTime::now());
+        self.revoke_now(id, until, self.clock.now());
         Ok(())
     }
 
     async fn is_revoked(&self, id: &str) -> Result<bool, Fault> {
-        Ok(self.is_revoked_at(id, SystemTime::now()))
+        Ok(self.is_revoked_at(id, self.clock.now()))
     }
 }
 
@@ -99,5 +128,20 @@ mod tests {
             now + Duration::from_secs(20),
         );
         assert_eq!(s.len(), 1, "the expired entry was purged");
+    }
+
+    #[tokio::test]
+    async fn the_async_methods_read_the_stores_clock() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let s = MemoryRevocationStore::new().clock(move || at);
+        // Expired by the system clock long ago, live at the store's time.
+        s.revoke("a", at + Duration::from_secs(10)).await.unwrap();
+        assert!(s.is_revoked("a").await.unwrap());
+        let later = MemoryRevocationStore::new().clock(move || at + Duration::from_secs(10));
+        later
+            .revoke("b", at + Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(!later.is_revoked("b").await.unwrap());
     }
 }

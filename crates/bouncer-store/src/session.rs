@@ -3,11 +3,12 @@
 //! several API instances see the same sessions, logouts and counters.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use bouncer_core::Fault;
+use bouncer_core::{Clock, Fault, SystemClock};
 use serde::{Deserialize, Serialize};
 
 /// How far a session got.
@@ -40,13 +41,6 @@ pub struct SessionRecord {
     /// Wrong second-factor codes so far.
     #[serde(default)]
     pub mfa_failures: u32,
-}
-
-/// Seconds since the epoch.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Stores sessions under the hash of their id (the id itself is never
@@ -87,16 +81,46 @@ struct MemoryInner {
     counters: HashMap<String, (u64, SystemTime)>,
 }
 
-/// Sessions and counters in process memory, expiring by themselves.
-#[derive(Debug, Default)]
+/// Sessions and counters in process memory, expiring by themselves at the
+/// store's [`Clock`] (the system clock unless [`clock`](Self::clock) sets
+/// another). A shared store (Redis) expires keys by its own clock.
 pub struct MemorySessionStore {
     inner: Mutex<MemoryInner>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemorySessionStore {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl fmt::Debug for MemorySessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keys are hashes of session ids, but still nobody's business.
+        let inner = self.lock();
+        f.debug_struct("MemorySessionStore")
+            .field("sessions", &inner.sessions.len())
+            .field("counters", &inner.counters.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MemorySessionStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Reads the time from `clock` instead of the system clock (use the
+    /// gate's, [`GateBuilder::clock`](bouncer_core::GateBuilder::clock), and
+    /// the sessions', `Sessions::clock` in bouncer-session).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, MemoryInner> {
@@ -115,7 +139,7 @@ impl MemorySessionStore {
 #[async_trait]
 impl SessionStore for MemorySessionStore {
     async fn put(&self, key: &str, record: &SessionRecord, ttl: Duration) -> Result<(), Fault> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let mut inner = self.lock();
         Self::purge(&mut inner, now);
         inner
@@ -125,7 +149,7 @@ impl SessionStore for MemorySessionStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<SessionRecord>, Fault> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let inner = self.lock();
         Ok(inner
             .sessions
@@ -143,7 +167,7 @@ impl SessionStore for MemorySessionStore {
 #[async_trait]
 impl CounterStore for MemorySessionStore {
     async fn increment(&self, key: &str, window: Duration) -> Result<u64, Fault> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let mut inner = self.lock();
         Self::purge(&mut inner, now);
         let entry = inner
@@ -155,7 +179,7 @@ impl CounterStore for MemorySessionStore {
     }
 
     async fn count(&self, key: &str) -> Result<(u64, Duration), Fault> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let inner = self.lock();
         Ok(match inner.counters.get(key) {
             Some((n, exp)) if *exp > now => (*n, exp.duration_since(now).unwrap_or_default()),
@@ -169,7 +193,7 @@ impl CounterStore for MemorySessionStore {
     }
 
     async fn set_once(&self, key: &str, ttl: Duration) -> Result<bool, Fault> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let mut inner = self.lock();
         Self::purge(&mut inner, now);
         if inner.counters.contains_key(key) {
@@ -177,5 +201,53 @@ impl CounterStore for MemorySessionStore {
         }
         inner.counters.insert(key.to_owned(), (1, now + ttl));
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> SessionRecord {
+        SessionRecord {
+            subject: "alice".to_owned(),
+            state: SessionState::Complete,
+            created_at: 0,
+            last_seen: 0,
+            auth_time: 0,
+            amr: vec!["pwd".to_owned()],
+            mfa_failures: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_expire_at_the_stores_clock() {
+        let now = Arc::new(Mutex::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000),
+        ));
+        let read = now.clone();
+        let store = MemorySessionStore::new().clock(move || match read.lock() {
+            Ok(t) => *t,
+            Err(p) => *p.into_inner(),
+        });
+        store
+            .put("k", &record(), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.increment("c", Duration::from_secs(10)).await.unwrap(),
+            1
+        );
+        assert!(store.set_once("o", Duration::from_secs(10)).await.unwrap());
+        assert!(store.get("k").await.unwrap().is_some());
+        assert_eq!(
+            store.count("c").await.unwrap(),
+            (1, Duration::from_secs(10))
+        );
+
+        *now.lock().unwrap() += Duration::from_secs(10);
+        assert!(store.get("k").await.unwrap().is_none());
+        assert_eq!(store.count("c").await.unwrap(), (0, Duration::ZERO));
+        assert!(store.set_once("o", Duration::from_secs(10)).await.unwrap());
     }
 }

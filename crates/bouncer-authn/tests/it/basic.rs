@@ -74,3 +74,20 @@ async fn malformed_basic_credentials() {
         assert_eq!(code(&v), "malformed_credentials", "{h}");
     }
 }
+
+#[tokio::test]
+async fn auth_time_is_the_gates_time() {
+    use bouncer_core::{Authenticator, RequestContext};
+    use std::time::{Duration, SystemTime};
+
+    let mut store = MemoryCredentialStore::new();
+    store.insert("alice", PasswordHash::hash("alice-pass").unwrap());
+    let basic_auth = BasicAuthenticator::new("api", store);
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let (method, uri) = (http::Method::GET, http::Uri::from_static("/"));
+    let mut headers = http::HeaderMap::new();
+    headers.insert("authorization", basic("alice:alice-pass").parse().unwrap());
+    let request = RequestContext::new(&method, &uri, &headers).with_now(at);
+    let id = basic_auth.authenticate(&request).await.unwrap().unwrap();
+    assert_eq!(id.auth_context().auth_time(), Some(at));
+}
