@@ -653,7 +653,7 @@ mod tests {
     /// be a real modulus: jsonwebtoken reads it lazily).
     fn rsa_jwk(bits: usize, extra: serde_json::Value) -> serde_json::Value {
         let mut n = vec![0xffu8; bits.div_ceil(8)];
-        if bits % 8 != 0 {
+        if !bits.is_multiple_of(8) {
             n[0] = 0xff >> (8 - bits % 8);
         }
         let mut v = serde_json::json!({"kty": "RSA", "n": b64(&n), "e": "AQAB"});
