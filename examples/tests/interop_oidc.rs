@@ -118,7 +118,7 @@ async fn token(client: &HttpClient, issuer: &str, resource: &str, scope: &str) -
 }
 
 async fn api(issuer: &str) -> String {
-    let config = JwksConfig::default().unknown_kid_interval(Duration::from_millis(200));
+    let config = JwksConfig::default().with_unknown_kid_interval(Duration::from_millis(200));
     let meta = discover(issuer, &config).await.unwrap();
     let source = JwksSource::connect(&meta.jwks_uri, config).await.unwrap();
     source.spawn_refresher();

@@ -80,16 +80,58 @@ pub const COOKIE_NAME: &str = "bouncer_session";
 /// The `acr` a session gets once its second factor is verified.
 pub const MFA_ACR: &str = "urn:logto:acr:mfa";
 
-/// Failed-login limits.
+/// Failed-login limits: read with the getters, set with the `with_*`
+/// builder methods.
+///
+/// ```
+/// use std::time::Duration;
+/// use bouncer_session::ThrottleConfig;
+///
+/// let t = ThrottleConfig::default().with_per_pair(3).with_window(Duration::from_secs(60));
+/// assert_eq!((t.per_pair(), t.per_address()), (3, 50));
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct ThrottleConfig {
-    /// Failures of one (user, address) pair before 429.
-    pub per_pair: u64,
-    /// Failures from one address (any user) before 429.
-    pub per_address: u64,
-    /// How long failures are remembered, and the longest lock.
-    pub window: Duration,
+    per_pair: u64,
+    per_address: u64,
+    window: Duration,
+}
+
+impl ThrottleConfig {
+    /// Failures of one (user, address) pair before 429 (default 5).
+    pub fn per_pair(&self) -> u64 {
+        self.per_pair
+    }
+
+    /// Failures from one address, any user, before 429 (default 50).
+    pub fn per_address(&self) -> u64 {
+        self.per_address
+    }
+
+    /// How long failures are remembered, and the longest lock (default 5
+    /// minutes).
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// Sets [`per_pair`](Self::per_pair).
+    pub fn with_per_pair(mut self, failures: u64) -> Self {
+        self.per_pair = failures;
+        self
+    }
+
+    /// Sets [`per_address`](Self::per_address).
+    pub fn with_per_address(mut self, failures: u64) -> Self {
+        self.per_address = failures;
+        self
+    }
+
+    /// Sets [`window`](Self::window).
+    pub fn with_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
 }
 
 impl Default for ThrottleConfig {
@@ -102,20 +144,27 @@ impl Default for ThrottleConfig {
     }
 }
 
-/// Session settings.
+/// Session settings: read with the getters, set with the `with_*` builder
+/// methods.
+///
+/// ```
+/// use std::time::Duration;
+/// use bouncer_session::SessionConfig;
+///
+/// let c = SessionConfig::default()
+///     .with_secure_cookie(true)
+///     .with_idle_timeout(Duration::from_secs(600));
+/// assert!(c.secure_cookie());
+/// assert_eq!(c.absolute_timeout(), Duration::from_secs(12 * 3600));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SessionConfig {
-    /// A session unused this long ends (default 30 minutes).
-    pub idle_timeout: Duration,
-    /// A session ends this long after login, however used (default 12 h).
-    pub absolute_timeout: Duration,
-    /// Wrong codes before a pending session ends (default 5).
-    pub max_mfa_failures: u32,
-    /// Send the cookie with `Secure` (set it when served over HTTPS).
-    pub secure_cookie: bool,
-    /// Failed-login limits.
-    pub throttle: ThrottleConfig,
+    idle_timeout: Duration,
+    absolute_timeout: Duration,
+    max_mfa_failures: u32,
+    secure_cookie: bool,
+    throttle: ThrottleConfig,
 }
 
 impl Default for SessionConfig {
@@ -131,21 +180,63 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    /// Sends the cookie with `Secure`.
-    pub fn secure(mut self, secure: bool) -> Self {
+    /// A session unused this long ends (default 30 minutes).
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// A session ends this long after login, however used (default 12 h).
+    pub fn absolute_timeout(&self) -> Duration {
+        self.absolute_timeout
+    }
+
+    /// Wrong codes before a pending session ends (default 5).
+    pub fn max_mfa_failures(&self) -> u32 {
+        self.max_mfa_failures
+    }
+
+    /// Whether the cookie is sent with `Secure` (default `false`; set it
+    /// when served over HTTPS).
+    pub fn secure_cookie(&self) -> bool {
+        self.secure_cookie
+    }
+
+    /// The failed-login limits.
+    pub fn throttle(&self) -> ThrottleConfig {
+        self.throttle
+    }
+
+    /// Sets [`secure_cookie`](Self::secure_cookie).
+    pub fn with_secure_cookie(mut self, secure: bool) -> Self {
         self.secure_cookie = secure;
         self
     }
 
-    /// Sets the idle and absolute timeouts.
-    pub fn timeouts(mut self, idle: Duration, absolute: Duration) -> Self {
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
         self.idle_timeout = idle;
+        self
+    }
+
+    /// Sets [`absolute_timeout`](Self::absolute_timeout).
+    pub fn with_absolute_timeout(mut self, absolute: Duration) -> Self {
         self.absolute_timeout = absolute;
         self
     }
 
+    /// Sets both timeouts.
+    pub fn with_timeouts(self, idle: Duration, absolute: Duration) -> Self {
+        self.with_idle_timeout(idle).with_absolute_timeout(absolute)
+    }
+
+    /// Sets [`max_mfa_failures`](Self::max_mfa_failures).
+    pub fn with_max_mfa_failures(mut self, failures: u32) -> Self {
+        self.max_mfa_failures = failures;
+        self
+    }
+
     /// Sets the throttling limits.
-    pub fn throttle(mut self, throttle: ThrottleConfig) -> Self {
+    pub fn with_throttle(mut self, throttle: ThrottleConfig) -> Self {
         self.throttle = throttle;
         self
     }

@@ -89,27 +89,28 @@ pub enum JwksError {
     },
 }
 
-/// Settings of a [`JwksSource`].
+/// Settings of a [`JwksSource`]: read with the getters, set with the
+/// `with_*` builder methods.
+///
+/// ```
+/// use std::time::Duration;
+/// use bouncer_authn::jwt::JwksConfig;
+///
+/// let c = JwksConfig::default().with_timeout(Duration::from_secs(2));
+/// assert_eq!(c.timeout(), Duration::from_secs(2));
+/// assert!(!c.allow_insecure_http());
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct JwksConfig {
-    /// Shortest time a fetched set is trusted before a refresh.
-    pub min_cache: Duration,
-    /// Longest time, whatever `max-age` says.
-    pub max_cache: Duration,
-    /// Used when the response has no `max-age`.
-    pub default_cache: Duration,
-    /// How long known keys keep working after the last good fetch when the
-    /// provider cannot be reached.
-    pub max_stale: Duration,
-    /// At most one fetch per this interval for unknown `kid`s.
-    pub unknown_kid_interval: Duration,
-    /// Time allowed for one fetch.
-    pub timeout: Duration,
-    /// The `Retry-After` sent while the provider cannot be reached.
-    pub retry_after: Duration,
-    /// Allow plain `http://` to non-loopback hosts (never in production).
-    pub allow_insecure_http: bool,
+    min_cache: Duration,
+    max_cache: Duration,
+    default_cache: Duration,
+    max_stale: Duration,
+    unknown_kid_interval: Duration,
+    timeout: Duration,
+    retry_after: Duration,
+    allow_insecure_http: bool,
 }
 
 impl Default for JwksConfig {
@@ -128,29 +129,105 @@ impl Default for JwksConfig {
 }
 
 impl JwksConfig {
-    /// Sets [`unknown_kid_interval`](Self::unknown_kid_interval).
-    pub fn unknown_kid_interval(mut self, d: Duration) -> Self {
-        self.unknown_kid_interval = d;
+    /// Shortest time a fetched set is trusted before a refresh (default
+    /// 1 minute).
+    pub fn min_cache(&self) -> Duration {
+        self.min_cache
+    }
+
+    /// Longest time a fetched set is trusted, whatever `max-age` says
+    /// (default 24 h).
+    pub fn max_cache(&self) -> Duration {
+        self.max_cache
+    }
+
+    /// How long a fetched set is trusted when the response has no
+    /// `max-age` (default 5 minutes).
+    pub fn default_cache(&self) -> Duration {
+        self.default_cache
+    }
+
+    /// How long known keys keep working after the last good fetch when the
+    /// provider cannot be reached (default 24 h).
+    pub fn max_stale(&self) -> Duration {
+        self.max_stale
+    }
+
+    /// At most one fetch per this interval for unknown `kid`s (default
+    /// 10 s).
+    pub fn unknown_kid_interval(&self) -> Duration {
+        self.unknown_kid_interval
+    }
+
+    /// Time allowed for one fetch (default 5 s).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The `Retry-After` sent while the provider cannot be reached
+    /// (default 10 s).
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+
+    /// Whether plain `http://` to non-loopback hosts is allowed (default
+    /// `false`; never in production).
+    pub fn allow_insecure_http(&self) -> bool {
+        self.allow_insecure_http
+    }
+
+    /// Sets [`min_cache`](Self::min_cache).
+    pub fn with_min_cache(mut self, d: Duration) -> Self {
+        self.min_cache = d;
         self
     }
 
-    /// Sets the cache bounds.
-    pub fn cache(mut self, min: Duration, default: Duration, max: Duration) -> Self {
-        self.min_cache = min;
-        self.default_cache = default;
-        self.max_cache = max;
+    /// Sets [`max_cache`](Self::max_cache).
+    pub fn with_max_cache(mut self, d: Duration) -> Self {
+        self.max_cache = d;
         self
+    }
+
+    /// Sets [`default_cache`](Self::default_cache).
+    pub fn with_default_cache(mut self, d: Duration) -> Self {
+        self.default_cache = d;
+        self
+    }
+
+    /// Sets the three cache bounds at once.
+    pub fn with_cache(self, min: Duration, default: Duration, max: Duration) -> Self {
+        self.with_min_cache(min)
+            .with_default_cache(default)
+            .with_max_cache(max)
     }
 
     /// Sets [`max_stale`](Self::max_stale).
-    pub fn max_stale(mut self, d: Duration) -> Self {
+    pub fn with_max_stale(mut self, d: Duration) -> Self {
         self.max_stale = d;
         self
     }
 
+    /// Sets [`unknown_kid_interval`](Self::unknown_kid_interval).
+    pub fn with_unknown_kid_interval(mut self, d: Duration) -> Self {
+        self.unknown_kid_interval = d;
+        self
+    }
+
     /// Sets [`timeout`](Self::timeout).
-    pub fn timeout(mut self, d: Duration) -> Self {
+    pub fn with_timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
+        self
+    }
+
+    /// Sets [`retry_after`](Self::retry_after).
+    pub fn with_retry_after(mut self, d: Duration) -> Self {
+        self.retry_after = d;
+        self
+    }
+
+    /// Sets [`allow_insecure_http`](Self::allow_insecure_http).
+    pub fn with_allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 }

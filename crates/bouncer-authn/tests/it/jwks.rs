@@ -109,8 +109,8 @@ fn jwks_with(kids: &[&str]) -> String {
 
 fn fast() -> JwksConfig {
     JwksConfig::default()
-        .unknown_kid_interval(Duration::from_millis(300))
-        .timeout(Duration::from_millis(500))
+        .with_unknown_kid_interval(Duration::from_millis(300))
+        .with_timeout(Duration::from_millis(500))
 }
 
 async fn code_for(gate: &Gate, kid: &str) -> (u16, &'static str) {
@@ -134,7 +134,7 @@ async fn rotation_is_picked_up_on_an_unknown_kid() {
     let p = Provider::start(Serve::Body(jwks_with(&["k1"]), Some(3600))).await;
     // A long interval: the two unknown kids below must fall inside it even
     // on a slow machine.
-    let config = fast().unknown_kid_interval(Duration::from_secs(30));
+    let config = fast().with_unknown_kid_interval(Duration::from_secs(30));
     let source = JwksSource::connect(&format!("{}/jwks", p.base), config)
         .await
         .unwrap();

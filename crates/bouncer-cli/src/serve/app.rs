@@ -217,12 +217,12 @@ pub(crate) async fn build(config: &Config) -> Result<Service, BoxError> {
     let sessions = match &config.sessions {
         None => None,
         Some(s) => {
-            let mut settings = SessionConfig::default().secure(s.secure_cookie);
+            let mut settings = SessionConfig::default().with_secure_cookie(s.secure_cookie);
             if s.idle_timeout.is_some() || s.absolute_timeout.is_some() {
                 let d = SessionConfig::default();
-                settings = settings.timeouts(
-                    s.idle_timeout.unwrap_or(d.idle_timeout),
-                    s.absolute_timeout.unwrap_or(d.absolute_timeout),
+                settings = settings.with_timeouts(
+                    s.idle_timeout.unwrap_or(d.idle_timeout()),
+                    s.absolute_timeout.unwrap_or(d.absolute_timeout()),
                 );
             }
             let sessions = Sessions::new(
