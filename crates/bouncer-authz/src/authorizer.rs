@@ -74,8 +74,15 @@ impl Policy {
         )
     }
 
-    /// The current snapshot (lock-free).
-    pub fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+    /// The current snapshot (lock-free). A reload replaces the policy's
+    /// snapshot, never this one: it stays as it is for as long as it is
+    /// held.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshot.load_full()
+    }
+
+    /// The current snapshot for one decision: no reference count touched.
+    fn current(&self) -> arc_swap::Guard<Arc<Snapshot>> {
         self.inner.snapshot.load()
     }
 
@@ -116,7 +123,7 @@ impl Policy {
 #[async_trait]
 impl AccountDirectory for Policy {
     async fn state(&self, identity: &Identity) -> Result<AccountState, Fault> {
-        Ok(self.snapshot().account_state(identity.subject()))
+        Ok(self.current().account_state(identity.subject()))
     }
 }
 
@@ -243,7 +250,7 @@ impl Authorizer for PolicyAuthorizer {
         request: &RequestContext<'_>,
         requirement: &Requirement,
     ) -> Result<(), AccessError> {
-        let snapshot = self.policy.snapshot();
+        let snapshot = self.policy.current();
         let query = Query {
             subject: caller.subject(),
             organization: requirement.organization_id(),
@@ -321,7 +328,7 @@ impl Authorizer for PolicyAuthorizer {
     /// speaks for the policy in force when it runs.
     fn validate(&self, requirement: &Requirement) -> Result<(), UnknownName> {
         match requirement.required_permission() {
-            Some(p) if !self.policy.snapshot().has_permission(p) => Err(UnknownName::permission(p)),
+            Some(p) if !self.policy.current().has_permission(p) => Err(UnknownName::permission(p)),
             _ => Ok(()),
         }
     }

@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use arc_swap::ArcSwap;
 use bouncer_core::Fault;
 use reqwest::header::CACHE_CONTROL;
 use reqwest::Url;
@@ -30,6 +29,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::keys::{KeyError, KeySet};
+use super::verify::SharedKeys;
 
 /// The longest JWKS or discovery document read.
 const MAX_DOCUMENT: usize = 1024 * 1024;
@@ -304,8 +304,7 @@ async fn fetch_bounded(
 
 /// What a refresh for an unknown `kid` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UnknownKid {
+pub(crate) enum UnknownKid {
     /// A new key set was fetched (by this call or a concurrent one): verify
     /// again.
     Refreshed,
@@ -329,7 +328,7 @@ pub struct JwksSource {
     url: Url,
     client: reqwest::Client,
     config: JwksConfig,
-    keys: Arc<ArcSwap<KeySet>>,
+    keys: SharedKeys,
     /// Bumped on every successful fetch: waiters on the single-flight lock
     /// see that someone else already refreshed.
     generation: AtomicU64,
@@ -363,7 +362,7 @@ impl JwksSource {
         Ok(Arc::new(Self {
             url,
             client: client(config.timeout),
-            keys: Arc::new(ArcSwap::from_pointee(KeySet::new())),
+            keys: SharedKeys::new(KeySet::new()),
             generation: AtomicU64::new(0),
             last_success: AtomicU64::new(0),
             state: Mutex::new(FetchState {
@@ -388,7 +387,7 @@ impl JwksSource {
     }
 
     /// The shared key set, for [`JwtVerifier::with_shared_keys`](super::JwtVerifier::with_shared_keys).
-    pub fn keys(&self) -> Arc<ArcSwap<KeySet>> {
+    pub fn keys(&self) -> SharedKeys {
         self.keys.clone()
     }
 
@@ -448,7 +447,7 @@ impl JwksSource {
                 // Refresh before expiry.
                 state.next_refresh = Instant::now() + ttl.mul_f32(0.8);
                 state.last_failed = false;
-                self.keys.store(Arc::new(keys));
+                self.keys.replace(keys);
                 self.last_success
                     .store(unix_now().max(1), Ordering::Release);
                 self.generation.fetch_add(1, Ordering::AcqRel);
@@ -466,7 +465,7 @@ impl JwksSource {
     }
 
     /// Called for a token whose `kid` is not in the current set.
-    pub async fn unknown_kid(&self) -> UnknownKid {
+    pub(crate) async fn unknown_kid(&self) -> UnknownKid {
         let seen = self.generation.load(Ordering::Acquire);
         let mut state = self.state.lock().await;
         if self.generation.load(Ordering::Acquire) != seen {

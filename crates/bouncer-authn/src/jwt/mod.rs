@@ -66,13 +66,15 @@ pub use claims::{
     LOGTO_ORGANIZATION_AUDIENCE,
 };
 #[cfg(feature = "jwks")]
-pub use jwks::{discover, JwksConfig, JwksError, JwksSource, ProviderMetadata, UnknownKid};
+use jwks::UnknownKid;
+#[cfg(feature = "jwks")]
+pub use jwks::{discover, JwksConfig, JwksError, JwksSource, ProviderMetadata};
 pub use keys::{
     min_hmac_secret_len, KeyError, KeySet, SkipReason, SkippedKey, VerifyKey, MIN_HMAC_SECRET_LEN,
     MIN_RSA_BITS,
 };
 pub use validation::{DangerousJwtValidation, JwtValidation, MAX_LEEWAY};
-pub use verify::{JwtError, JwtVerifier, VerifiedToken};
+pub use verify::{JwtError, JwtVerifier, SharedKeys, VerifiedToken};
 
 /// Re-exported so callers name algorithms without a direct dependency.
 pub use jsonwebtoken::Algorithm;

@@ -1,5 +1,6 @@
 //! Signature verification (jsonwebtoken) and claim validation.
 
+use std::fmt;
 use std::sync::Arc;
 
 use std::borrow::Cow;
@@ -100,8 +101,57 @@ pub struct VerifiedToken {
 /// without a lock.
 #[derive(Debug, Clone)]
 pub struct JwtVerifier {
-    keys: Arc<ArcSwap<KeySet>>,
+    keys: SharedKeys,
     settings: JwtValidation,
+}
+
+/// A key set that one side replaces while verifiers read it without a
+/// lock: what a [`JwtVerifier`] reads, and what a JWKS source refreshing
+/// from the network swaps. Clones share the set.
+///
+/// ```
+/// use std::sync::Arc;
+/// use bouncer_authn::jwt::{JwtValidation, JwtVerifier, KeySet, SharedKeys};
+///
+/// let keys = SharedKeys::new(KeySet::new());
+/// let validation = JwtValidation::new("https://issuer.example", "https://api.example");
+/// let verifier = JwtVerifier::with_shared_keys(keys.clone(), validation);
+/// let before = verifier.keys();
+/// keys.replace(KeySet::new());
+/// assert!(!Arc::ptr_eq(&before, &verifier.keys()), "the verifier sees the new set");
+/// ```
+#[derive(Clone, Default)]
+pub struct SharedKeys(Arc<ArcSwap<KeySet>>);
+
+impl SharedKeys {
+    /// A shared set holding `keys`.
+    pub fn new(keys: KeySet) -> Self {
+        Self(Arc::new(ArcSwap::from_pointee(keys)))
+    }
+
+    /// The current keys; a later [`replace`](Self::replace) does not
+    /// change them.
+    pub fn current(&self) -> Arc<KeySet> {
+        self.0.load_full()
+    }
+
+    /// Replaces the keys (atomically; requests in flight keep the old
+    /// set).
+    pub fn replace(&self, keys: KeySet) {
+        self.0.store(Arc::new(keys));
+    }
+
+    /// The current keys for one verification, without touching the
+    /// reference count.
+    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<KeySet>> {
+        self.0.load()
+    }
+}
+
+impl fmt::Debug for SharedKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SharedKeys").field(&*self.load()).finish()
+    }
 }
 
 /// The JOSE header, borrowed where possible. Unknown members (`jku`, `x5u`,
@@ -193,12 +243,12 @@ fn install_crypto_provider() {
 impl JwtVerifier {
     /// A verifier for `keys` with `settings`.
     pub fn new(keys: KeySet, settings: JwtValidation) -> Self {
-        Self::with_shared_keys(Arc::new(ArcSwap::from_pointee(keys)), settings)
+        Self::with_shared_keys(SharedKeys::new(keys), settings)
     }
 
     /// A verifier reading a key set that something else swaps (a JWKS
     /// source refreshing from the network).
-    pub fn with_shared_keys(keys: Arc<ArcSwap<KeySet>>, settings: JwtValidation) -> Self {
+    pub fn with_shared_keys(keys: SharedKeys, settings: JwtValidation) -> Self {
         install_crypto_provider();
         Self { keys, settings }
     }
@@ -215,12 +265,12 @@ impl JwtVerifier {
 
     /// The current keys.
     pub fn keys(&self) -> Arc<KeySet> {
-        self.keys.load_full()
+        self.keys.current()
     }
 
     /// Replaces the keys (atomically; requests in flight keep the old set).
     pub fn replace_keys(&self, keys: KeySet) {
-        self.keys.store(Arc::new(keys));
+        self.keys.replace(keys);
     }
 
     /// Verifies `token`: size, header, `typ`, `crit`, key by `kid` and
