@@ -54,12 +54,12 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use bouncer_core::{
     AccountDirectory, AccountState, AuthContext, Authenticator, AuthnError, AuthnReason, Challenge,
-    ChallengeContext, Clock, CredentialInfo, Denial, Fault, Forbidden, ForbiddenReason, Gate,
+    ChallengeContext, Clock, Code, CredentialInfo, Denial, Fault, Forbidden, ForbiddenReason, Gate,
     Identity, Rejection, RequestContext, Requirement, SchemeName, StepUp, SystemClock,
 };
 use cookie::{Cookie, SameSite};
 use http::header::COOKIE;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 pub use bouncer_store::{
     CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore,
@@ -251,24 +251,26 @@ pub struct Login {
     pub mfa_pending: bool,
 }
 
-/// Why a login or MFA step failed.
-#[derive(Debug)]
+/// Why a login or MFA step failed, in the gate's vocabulary: each variant
+/// has its [`Code`] and status, as a [`Denial`] does, and
+/// [`into_denial`](Self::into_denial) turns it into the gate's answer.
+/// `Display` gives status and code (never a credential); a fault keeps its
+/// source.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoginError {
     /// 401: bad credentials, bad code, no session.
+    #[error("401 {0}")]
     Rejected(Rejection),
     /// 403: the account may not log in.
+    #[error("403 {0}: {desc}", desc = .0.description())]
     Forbidden(ForbiddenReason),
     /// 429: too many failures; retry after this long.
+    #[error("429 {code}: {desc} (retry after {secs} s)", code = Code::TooManyRequests, desc = Code::TooManyRequests.description(), secs = .0.as_secs())]
     Throttled(Duration),
     /// 500/503.
-    Fault(Fault),
-}
-
-impl From<Fault> for LoginError {
-    fn from(f: Fault) -> Self {
-        Self::Fault(f)
-    }
+    #[error("{status} {0}", status = .0.status().as_u16())]
+    Fault(#[from] Fault),
 }
 
 impl From<AuthnError> for LoginError {
@@ -285,6 +287,24 @@ impl From<AuthnError> for LoginError {
 }
 
 impl LoginError {
+    /// The code sent as `code` in the problem body.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::Rejected(r) => Code::Authn(r.reason()),
+            Self::Forbidden(reason) => Code::Forbidden(*reason),
+            Self::Throttled(_) => Code::TooManyRequests,
+            Self::Fault(f) => f.code(),
+        }
+    }
+
+    /// The HTTP status under the default profile (a gate with
+    /// [`Profile::StrictRfc6750`](bouncer_core::Profile::StrictRfc6750)
+    /// may answer a malformed credential with 400:
+    /// [`into_denial`](Self::into_denial) gives the gate's own status).
+    pub fn status(&self) -> StatusCode {
+        self.code().status()
+    }
+
     /// The denial to answer with: a 401 carries the challenges of
     /// `requirement`'s schemes, as anywhere else.
     pub fn into_denial(

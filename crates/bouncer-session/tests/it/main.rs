@@ -7,3 +7,4 @@
 )]
 
 mod clock;
+mod login_error;
