@@ -145,7 +145,10 @@ fn respond(answer: Answer) -> HttpResponse {
             }
             b.finish()
         }
-        Answer::Denied(d) => BouncerRejection::new(d).to_response(),
+        Answer::Denied(d) => {
+            let options = app::handler_denial(&d);
+            BouncerRejection::new(d).with_options(options).to_response()
+        }
     }
 }
 

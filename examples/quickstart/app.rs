@@ -650,3 +650,17 @@ fn doc_json(org: &str, id: &str, d: &Doc) -> Value {
     json!({ "organization": org, "id": id, "title": d.title, "content": d.content,
             "private": d.shared_with.is_some(), "read_only": d.read_only })
 }
+
+/// The render options of a denial a handler made (a login's 401, a
+/// missing document's 404): a fresh decision id, recorded in the decision
+/// log and metrics and named in the body's `instance`, as the adapters do
+/// for the gate's denials.
+pub(crate) fn handler_denial(denial: &bouncer_core::Denial) -> bouncer_core::RenderOptions {
+    let id = bouncer_core::DecisionId::new();
+    bouncer_core::logging::denial(
+        &id,
+        denial,
+        &bouncer_core::logging::DecisionContext::default(),
+    );
+    bouncer_core::RenderOptions::new().instance(id.urn())
+}

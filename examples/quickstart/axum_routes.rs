@@ -79,7 +79,12 @@ fn respond(answer: Answer) -> Response {
             Some(c) => (status, [(header::SET_COOKIE, c)]).into_response(),
             None => status.into_response(),
         },
-        Answer::Denied(d) => BouncerRejection::new(d).into_response(),
+        Answer::Denied(d) => {
+            let options = app::handler_denial(&d);
+            BouncerRejection::new(d)
+                .with_options(options)
+                .into_response()
+        }
     }
 }
 

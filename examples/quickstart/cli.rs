@@ -4,18 +4,58 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::app;
 
-/// Logs to stderr; `RUST_LOG` filters (default: bouncer's decisions).
+/// Logs as `RUST_LOG` filters (default: bouncer's decisions). With
+/// `BOUNCER_DECISION_LOG=json`, the decision log (target
+/// `bouncer::decision`) is also printed as JSON lines on stderr, whatever
+/// `RUST_LOG` says (a filter of its own on that layer).
+/// `BOUNCER_DECISION_LOG_ALLOW_RATE` (0.0–1.0, default 1.0) samples allows;
+/// denials and faults are always logged.
 pub(crate) fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("bouncer=info,warn")),
-        )
-        .init();
+    let text = tracing_subscriber::fmt::layer().with_filter(
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("bouncer=info,warn")),
+    );
+    let json = (std::env::var("BOUNCER_DECISION_LOG").as_deref() == Ok("json")).then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .with_filter(
+                Targets::new().with_target(bouncer_core::logging::TARGET, LevelFilter::TRACE),
+            )
+    });
+    if let Some(rate) = std::env::var("BOUNCER_DECISION_LOG_ALLOW_RATE")
+        .ok()
+        .and_then(|r| r.parse::<f64>().ok())
+    {
+        bouncer_core::logging::set_allow_sample_rate(rate);
+    }
+    tracing_subscriber::registry().with(text).with(json).init();
+}
+
+/// With `BOUNCER_METRICS_ADDR` set, serves the decision metrics
+/// (`bouncer_decisions_total`, `bouncer_decision_duration_seconds`) in
+/// the Prometheus text format at `http://$BOUNCER_METRICS_ADDR/metrics`,
+/// on a listener of its own. Needs a running tokio runtime.
+pub(crate) fn init_metrics() -> Result<Option<SocketAddr>, app::BoxError> {
+    let Ok(addr) = std::env::var("BOUNCER_METRICS_ADDR") else {
+        return Ok(None);
+    };
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| format!("BOUNCER_METRICS_ADDR {addr:?}: {e}"))?;
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .install()?;
+    Ok(Some(addr))
 }
 
 /// The exit code of `run`'s result, reporting a failure.
@@ -27,6 +67,14 @@ pub(crate) fn exit(result: Result<(), app::BoxError>) -> ExitCode {
             eprintln!("quickstart failed: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Where the metrics are served, if they are.
+#[allow(clippy::print_stdout)] // part of the start-up message
+pub(crate) fn metrics_banner(addr: Option<SocketAddr>) {
+    if let Some(addr) = addr {
+        println!("metrics (Prometheus): http://{addr}/metrics");
     }
 }
 

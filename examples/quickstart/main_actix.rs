@@ -6,7 +6,9 @@
 //! `BOUNCER_DEMO_SECRET` (the HS256 secret of demo tokens),
 //! `BOUNCER_DEMO_JWKS` (a JWKS file whose RSA, P-256 and Ed25519 keys are
 //! trusted too), `BOUNCER_POLICY` (default: `policy.toml` beside this file),
-//! `BOUNCER_REDIS_URL` (share revocations and sessions through Redis).
+//! `BOUNCER_REDIS_URL` (share revocations and sessions through Redis),
+//! `BOUNCER_DECISION_LOG=json` (the decision log as JSON lines on stderr),
+//! `BOUNCER_METRICS_ADDR` (Prometheus metrics at `http://ADDR/metrics`).
 
 mod actix_routes;
 mod app;
@@ -22,8 +24,10 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), app::BoxError> {
     let config = app::Config::from_env()?;
+    let metrics = cli::init_metrics()?;
     let (server, addr) = actix_routes::server(app::build(&config)?, config.addr, None)?;
     cli::banner("actix-web", addr, &config);
+    cli::metrics_banner(metrics);
     server.await?;
     Ok(())
 }

@@ -25,9 +25,12 @@
 //! The client address is the TCP peer ([`HttpRequest::peer_addr`]); proxy
 //! headers are read by the guards' trusted-proxy settings, never by this
 //! crate. A panicking stage is a 500; a fault is a 500, or a 503 with
-//! `Retry-After`. Each decision emits one `tracing` event (target
-//! `bouncer`, see [`bouncer_core::logging`]) with the stage, the code and
-//! the subject — never a credential.
+//! `Retry-After`. Each decision gets a
+//! [`DecisionId`](bouncer_core::DecisionId): a denial's problem body names it
+//! in `instance` (`urn:bouncer:decision:<id>`), and core's decision log
+//! ([`bouncer_core::logging`], target `bouncer::decision`) records it with
+//! the stage, the code, the subject and the route pattern
+//! (`match_pattern()`) — never a credential.
 //!
 //! actix-web 4 is built on `http` 0.2 and bouncer on `http` 1: the
 //! middleware copies the method, URI and header fields (every field line,
@@ -91,7 +94,9 @@ mod rejection;
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
-use bouncer_core::{Decision, Denial, Fault, Gate, Verdict};
+use bouncer_core::logging::DecisionContext;
+use bouncer_core::render::RenderOptions;
+use bouncer_core::{Decision, DecisionId, Denial, Fault, Gate, Verdict};
 
 pub use bouncer_core::route::RouteRequirement;
 pub use convert::{headers, request_parts};
@@ -167,20 +172,40 @@ impl Bouncer {
     }
 
     /// Logs the verdict and turns it into a response (denials only).
-    fn respond(&self, method: &http::Method, path: &str, verdict: Verdict) -> HttpResponse {
-        bouncer_core::logging::verdict(method, path, &verdict);
+    fn respond(&self, ctx: &DecisionContext<'_>, verdict: Verdict) -> HttpResponse {
+        let id = self.log(ctx, &verdict);
         match verdict.into_parts().0 {
-            Decision::Deny(d) => self.rejection(d).to_response(),
-            Decision::Allow(_) => self.undecided("an allowed verdict was answered as a denial"),
+            Decision::Deny(d) => self.named(d, &id).to_response(),
+            Decision::Allow(_) => {
+                self.undecided(ctx, "an allowed verdict was answered as a denial")
+            }
         }
     }
 
+    /// `denial` as this handle answers it, its body naming decision `id`.
+    fn named(&self, denial: Denial, id: &DecisionId) -> BouncerRejection {
+        BouncerRejection::new(denial).with_options(
+            RenderOptions::new()
+                .expose_detail(self.expose_detail)
+                .instance(id.urn()),
+        )
+    }
+
+    /// One decision log event (and the metrics) under a fresh id.
+    fn log(&self, ctx: &DecisionContext<'_>, verdict: &Verdict) -> DecisionId {
+        let id = DecisionId::new();
+        bouncer_core::logging::decision(&id, verdict, ctx);
+        id
+    }
+
     /// Logs why no decision could be made and answers 500.
-    fn undecided(&self, error: &str) -> HttpResponse {
-        bouncer_core::logging::undecided(error);
-        self.rejection(Denial::Fault(Fault::internal_msg(
-            "bouncer middleware failed",
-        )))
+    fn undecided(&self, ctx: &DecisionContext<'_>, error: &str) -> HttpResponse {
+        let id = DecisionId::new();
+        bouncer_core::logging::undecided(&id, ctx, error);
+        self.named(
+            Denial::Fault(Fault::internal_msg("bouncer middleware failed")),
+            &id,
+        )
         .to_response()
     }
 }

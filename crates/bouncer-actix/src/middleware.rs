@@ -10,6 +10,9 @@ use std::task::{Context, Poll};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{Error, HttpMessage as _, HttpResponse};
+use std::time::Instant;
+
+use bouncer_core::logging::DecisionContext;
 use bouncer_core::route::RouteRequirement;
 use bouncer_core::{Caller, Decision, GuardsPassed, RequestContext, Verdict};
 use futures_util::future::LocalBoxFuture;
@@ -76,8 +79,12 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let method = method_of(&req);
+        // Before routing: no route pattern.
+        let log = DecisionContext::new(&method).client(req.peer_addr());
         let denied = match request_parts(req.request()) {
-            Err(fault) => Some(self.bouncer.undecided(&fault.to_string())),
+            Err(fault) => Some(self.bouncer.undecided(&log, &fault.to_string())),
             Ok(parts) => {
                 let ctx = RequestContext::from_parts(&parts).with_peer(req.peer_addr());
                 let gate = self.bouncer.gate();
@@ -86,12 +93,11 @@ where
                         req.extensions_mut().insert(proof);
                         None
                     }
-                    Ok(Err(verdict)) => Some(self.bouncer.respond(
-                        &parts.method,
-                        parts.uri.path(),
-                        *verdict,
-                    )),
-                    Err(_) => Some(self.bouncer.undecided("a request guard panicked")),
+                    Ok(Err(verdict)) => Some(
+                        self.bouncer
+                            .respond(&log.elapsed(started.elapsed()), *verdict),
+                    ),
+                    Err(_) => Some(self.bouncer.undecided(&log, "a request guard panicked")),
                 }
             }
         };
@@ -249,14 +255,21 @@ where
             let params = req.match_info();
             self.requirement.resolve(|name| params.get(name))
         };
+        let route = req.match_pattern();
+        let method = method_of(&req);
+        let peer = req.peer_addr();
         async move {
+            let started = Instant::now();
+            let base = DecisionContext::new(&method)
+                .route(route.as_deref())
+                .client(peer);
             let deny = |req: ServiceRequest, response: HttpResponse| {
                 Ok(req.into_response(response).map_into_right_body())
             };
             let parts = match (request_parts(req.request()), resolved) {
                 (Ok(parts), Ok(resolved)) => (parts, resolved),
                 (Err(fault), _) | (_, Err(fault)) => {
-                    return deny(req, bouncer.undecided(&fault.to_string()));
+                    return deny(req, bouncer.undecided(&base, &fault.to_string()));
                 }
             };
             let (parts, resolved) = parts;
@@ -270,16 +283,17 @@ where
             };
             let verdict: Verdict = match AssertUnwindSafe(decide).catch_unwind().await {
                 Ok(v) => v,
-                Err(_) => return deny(req, bouncer.undecided("a stage panicked")),
+                Err(_) => return deny(req, bouncer.undecided(&base, "a stage panicked")),
             };
+            let log = base.requirement(&resolved).elapsed(started.elapsed());
             let caller = match verdict.decision() {
                 Decision::Allow(caller) => caller.clone(),
                 Decision::Deny(_) => {
-                    let response = bouncer.respond(&parts.method, parts.uri.path(), verdict);
+                    let response = bouncer.respond(&log, verdict);
                     return deny(req, response);
                 }
             };
-            bouncer_core::logging::verdict(&parts.method, parts.uri.path(), &verdict);
+            bouncer.log(&log, &verdict);
             {
                 let mut ext = req.extensions_mut();
                 if let Caller::Authenticated(a) = &caller {
@@ -294,4 +308,9 @@ where
         }
         .boxed_local()
     }
+}
+
+/// The request's method as an `http` 1 method (actix-web's is `http` 0.2).
+fn method_of(req: &ServiceRequest) -> http::Method {
+    http::Method::from_bytes(req.method().as_str().as_bytes()).unwrap_or_default()
 }

@@ -51,9 +51,9 @@ where
             GuardProj::Inner { future } => future.poll(cx),
             GuardProj::Denied { response } => {
                 // Polled again after completion: answer 500 rather than panic.
-                Poll::Ready(Ok(response
-                    .take()
-                    .unwrap_or_else(crate::service::internal_error_response)))
+                Poll::Ready(Ok(response.take().unwrap_or_else(|| {
+                    crate::service::internal_error_response(&bouncer_core::DecisionId::new())
+                })))
             }
         }
     }

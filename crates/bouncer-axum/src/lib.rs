@@ -22,8 +22,11 @@
 //! The client address comes from axum's `ConnectInfo<SocketAddr>` (serve
 //! with `into_make_service_with_connect_info::<SocketAddr>()`); proxy
 //! headers are read by the guards' trusted-proxy settings. Each decision
-//! emits one `tracing` event (target `bouncer`) with the stage, the code
-//! and the subject — never a credential.
+//! gets a [`DecisionId`](bouncer_core::DecisionId): a denial's problem body
+//! names it in `instance` (`urn:bouncer:decision:<id>`), and core's decision
+//! log ([`bouncer_core::logging`], target `bouncer::decision`) records it with
+//! the stage, the code, the subject and the route pattern (`MatchedPath`) —
+//! never a credential.
 //!
 //! ## Example
 //!
@@ -62,8 +65,9 @@ mod service;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
-use bouncer_core::{Decision, Gate, UnknownName, Verdict};
-use http::Method;
+use bouncer_core::logging::DecisionContext;
+use bouncer_core::render::RenderOptions;
+use bouncer_core::{Decision, DecisionId, Gate, UnknownName, Verdict};
 
 pub use bouncer_core::route::RouteRequirement;
 pub use extract::Principal;
@@ -153,32 +157,36 @@ impl Bouncer {
         Ok(BouncerLayer::new(self.clone(), requirement))
     }
 
-    fn rejection(&self, verdict: Verdict) -> Option<BouncerRejection> {
-        let (decision, _) = verdict.into_parts();
-        match decision {
-            Decision::Deny(d) => {
-                let r = BouncerRejection::new(d);
-                Some(if self.expose_detail {
-                    r
-                } else {
-                    r.without_detail()
-                })
-            }
-            Decision::Allow(_) => None,
-        }
+    /// The render options of a denial named `id`.
+    pub(crate) fn options(&self, id: &DecisionId) -> RenderOptions {
+        RenderOptions::new()
+            .expose_detail(self.expose_detail)
+            .instance(id.urn())
     }
 
     /// Logs the verdict and turns it into a response (denials only).
-    pub(crate) fn respond(&self, method: &Method, path: &str, verdict: Verdict) -> Response {
-        self.log(method, path, &verdict);
-        match self.rejection(verdict) {
-            Some(r) => r.into_response(),
-            None => service::internal_error_response(),
+    pub(crate) fn respond(&self, ctx: &DecisionContext<'_>, verdict: Verdict) -> Response {
+        let id = self.log(ctx, &verdict);
+        match verdict.into_parts().0 {
+            Decision::Deny(d) => BouncerRejection::new(d)
+                .with_options(self.options(&id))
+                .into_response(),
+            Decision::Allow(_) => service::internal_error_response(&id),
         }
     }
 
-    /// One event per decision: stage, code, subject. Never a credential.
-    pub(crate) fn log(&self, method: &Method, path: &str, verdict: &Verdict) {
-        bouncer_core::logging::verdict(method, path, verdict);
+    /// One decision log event (and the metrics) per decision, under a
+    /// fresh decision id. Never a credential.
+    pub(crate) fn log(&self, ctx: &DecisionContext<'_>, verdict: &Verdict) -> DecisionId {
+        let id = DecisionId::new();
+        bouncer_core::logging::decision(&id, verdict, ctx);
+        id
+    }
+
+    /// Logs why no decision could be made; the 500 to answer.
+    pub(crate) fn undecided(&self, ctx: &DecisionContext<'_>, error: &str) -> Response {
+        let id = DecisionId::new();
+        bouncer_core::logging::undecided(&id, ctx, error);
+        service::internal_error_response(&id)
     }
 }

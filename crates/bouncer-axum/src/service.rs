@@ -4,8 +4,13 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::task::{Context, Poll};
 
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams};
 use axum::response::{IntoResponse, Response};
+use bouncer_core::logging::DecisionContext;
+use bouncer_core::render::RenderOptions;
+use bouncer_core::DecisionId;
 use bouncer_core::{Caller, Decision, Denial, Fault, RequestContext, Verdict};
 use futures_util::FutureExt as _;
 use http::Request;
@@ -22,8 +27,9 @@ fn peer<B>(req: &Request<B>) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-pub(crate) fn internal_error_response() -> Response {
+pub(crate) fn internal_error_response(id: &DecisionId) -> Response {
     BouncerRejection::new(Denial::Fault(Fault::internal_msg("bouncer layer failed")))
+        .with_options(RenderOptions::new().instance(id.urn()))
         .into_response()
 }
 
@@ -70,6 +76,7 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let peer = peer(&req);
+        let started = Instant::now();
         let outcome = {
             let ctx = RequestContext::new(req.method(), req.uri(), req.headers()).with_peer(peer);
             std::panic::catch_unwind(AssertUnwindSafe(|| self.bouncer.gate().guard(&ctx)))
@@ -80,14 +87,15 @@ where
                 GuardFuture::inner(self.inner.call(req))
             }
             Ok(Err(verdict)) => {
-                let response = self
-                    .bouncer
-                    .respond(req.method(), req.uri().path(), *verdict);
-                GuardFuture::denied(response)
+                // Before routing: no route pattern.
+                let ctx = DecisionContext::new(req.method())
+                    .client(peer)
+                    .elapsed(started.elapsed());
+                GuardFuture::denied(self.bouncer.respond(&ctx, *verdict))
             }
             Err(_) => {
-                bouncer_core::logging::undecided("a request guard panicked");
-                GuardFuture::denied(internal_error_response())
+                let ctx = DecisionContext::new(req.method()).client(peer);
+                GuardFuture::denied(self.bouncer.undecided(&ctx, "a request guard panicked"))
             }
         }
     }
@@ -169,7 +177,14 @@ where
                     .find(|(k, _)| *k == name)
                     .map(|(_, v)| v)
             };
-            let verdict = match requirement.resolve(param) {
+            let started = Instant::now();
+            let route = parts.extensions.get::<MatchedPath>().cloned();
+            let method = parts.method.clone();
+            let base = DecisionContext::new(&method)
+                .route(route.as_ref().map(MatchedPath::as_str))
+                .client(peer);
+            let resolved = requirement.resolve(param);
+            let verdict = match &resolved {
                 Err(bug) => Err(bug.to_string()),
                 Ok(resolved) => {
                     let proof = parts
@@ -179,8 +194,8 @@ where
                     let ctx = RequestContext::from_parts(&parts).with_peer(peer);
                     let decide = async {
                         match proof {
-                            Some(p) => bouncer.gate().decide_guarded(p, &ctx, &resolved).await,
-                            None => bouncer.gate().decide(&ctx, &resolved).await,
+                            Some(p) => bouncer.gate().decide_guarded(p, &ctx, resolved).await,
+                            None => bouncer.gate().decide(&ctx, resolved).await,
                         }
                     };
                     match AssertUnwindSafe(decide).catch_unwind().await {
@@ -191,16 +206,15 @@ where
             };
             let verdict: Verdict = match verdict {
                 Ok(v) => v,
-                Err(bug) => {
-                    bouncer_core::logging::undecided(&bug);
-                    return Ok(internal_error_response());
-                }
+                Err(bug) => return Ok(bouncer.undecided(&base, &bug)),
             };
-            let method = parts.method.clone();
-            let path = parts.uri.path().to_owned();
+            let mut ctx = base.elapsed(started.elapsed());
+            if let Ok(resolved) = &resolved {
+                ctx = ctx.requirement(resolved);
+            }
             match verdict.decision() {
                 Decision::Allow(caller) => {
-                    bouncer.log(&method, &path, &verdict);
+                    bouncer.log(&ctx, &verdict);
                     let caller: Caller = caller.clone();
                     if let Some(a) = caller.authenticated() {
                         parts.extensions.insert(a.clone());
@@ -208,7 +222,7 @@ where
                     parts.extensions.insert(caller);
                     inner.call(Request::from_parts(parts, body)).await
                 }
-                _ => Ok(bouncer.respond(&method, &path, verdict)),
+                _ => Ok(bouncer.respond(&ctx, verdict)),
             }
         };
         ResponseFuture {

@@ -13,6 +13,8 @@
 //! |---|---|
 //! | `serde` | `Serialize` for [`Problem`] |
 //! | `json` | `Problem::to_json` and the `render` module, the one renderer every adapter sends denials through (pulls in `serde_json`) |
+//! | `tracing` | the decision log: one `tracing` event per decision, target `bouncer::decision` ([`logging`]) |
+//! | `metrics` | `bouncer_decisions_total` and `bouncer_decision_duration_seconds` through the `metrics` facade ([`logging`]) |
 //!
 //! ## The one rule
 //!
@@ -65,10 +67,11 @@
 
 pub mod authorization;
 pub mod challenge;
+mod decision_id;
 mod gate;
 pub mod guide;
 mod identity;
-#[cfg(feature = "tracing")]
+#[cfg(any(feature = "tracing", feature = "metrics"))]
 pub mod logging;
 #[cfg(feature = "serde")]
 pub mod metadata;
@@ -87,13 +90,14 @@ pub use authorization::{AuthorizationError, Credentials};
 pub use challenge::{
     BearerChallenge, BearerError, Challenge, ChallengeContext, ChallengeError, StaticChallenge,
 };
+pub use decision_id::{DecisionId, DECISION_URN_PREFIX};
 pub use gate::{Gate, GateBuilder, GuardsPassed, Profile, Stage, StageOutcome, Trace, Verdict};
 pub use identity::{
     AuthContext, Authenticated, CredentialInfo, Identity, PrincipalKind, SchemeName,
 };
 pub use outcome::{
-    AccessError, AuthnError, Caller, Decision, Denial, Fault, Forbidden, InternalError, Refused,
-    Rejection, Unauthenticated, Unavailable,
+    AccessError, AuthnError, Caller, Decision, Denial, Fault, Forbidden, InternalError, PolicyRule,
+    Refused, Rejection, Unauthenticated, Unavailable,
 };
 pub use problem::{Problem, PROBLEM_JSON};
 pub use reason::{AuthnReason, Code, ForbiddenReason, Reason};

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
@@ -81,11 +82,56 @@ impl From<AuthnReason> for Rejection {
     }
 }
 
+/// Where the rule or role behind a refusal is written: a policy file's
+/// name and line, and what stands there (`role "editor"`, `member "bob"
+/// of "acme"`). An authorizer that knows positions attaches it to its
+/// [`Forbidden`] ([`Forbidden::with_rule`]); the decision log and `bouncer
+/// explain` print it. Shared (`Arc`): attaching it allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRule {
+    file: Arc<str>,
+    line: u32,
+    what: Arc<str>,
+}
+
+impl PolicyRule {
+    /// The rule `what` at `file`:`line` (1-based).
+    pub fn new(file: impl Into<Arc<str>>, line: u32, what: impl Into<Arc<str>>) -> Self {
+        Self {
+            file: file.into(),
+            line,
+            what: what.into(),
+        }
+    }
+
+    /// The file's name.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The 1-based line.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// What stands there.
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+}
+
+impl fmt::Display for PolicyRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} ({})", self.file, self.line, self.what)
+    }
+}
+
 /// A stage's "you may not" (403).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forbidden {
     reason: ForbiddenReason,
     scope: Option<Cow<'static, str>>,
+    rule: Option<Arc<PolicyRule>>,
 }
 
 impl Forbidden {
@@ -94,7 +140,20 @@ impl Forbidden {
         Self {
             reason,
             scope: None,
+            rule: None,
         }
+    }
+
+    /// Names the policy rule or role behind the refusal.
+    pub fn with_rule(mut self, rule: Arc<PolicyRule>) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+
+    /// The policy rule or role behind the refusal, when the authorizer
+    /// knows it.
+    pub fn rule(&self) -> Option<&PolicyRule> {
+        self.rule.as_deref()
     }
 
     /// `insufficient_scope` naming the scope the request needs.
@@ -102,6 +161,7 @@ impl Forbidden {
         Self {
             reason: ForbiddenReason::InsufficientScope,
             scope: Some(scope.into()),
+            rule: None,
         }
     }
 

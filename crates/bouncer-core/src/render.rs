@@ -80,6 +80,44 @@ impl RenderOptions {
     }
 }
 
+/// Splits a rendered problem body into its decision id (`instance`:
+/// `urn:bouncer:decision:<id>`) and the body without that member — the
+/// bytes that are the same on every adapter (`http-contract.md` §6).
+/// `None` when the body names no well-formed decision id.
+///
+/// ```
+/// use bouncer_core::{Denial, DecisionId, ForbiddenReason, render::{split_instance, RenderOptions}};
+///
+/// let id = DecisionId::new();
+/// let denial = Denial::from(ForbiddenReason::NotShared);
+/// let named = denial.render(&RenderOptions::new().instance(id.urn()));
+/// let plain = denial.render(&RenderOptions::new());
+/// assert_eq!(split_instance(named.body()), Some((id, plain.body().to_vec())));
+/// assert_eq!(split_instance(plain.body()), None);
+/// ```
+pub fn split_instance(body: &[u8]) -> Option<(crate::DecisionId, Vec<u8>)> {
+    const NEEDLE: &[u8] = b"\"instance\":\"urn:bouncer:decision:";
+    let at = body.windows(NEEDLE.len()).position(|w| w == NEEDLE)?;
+    let id_start = at + NEEDLE.len();
+    let id_end = id_start + 22;
+    let id = crate::DecisionId::parse(std::str::from_utf8(body.get(id_start..id_end)?).ok()?)?;
+    if body.get(id_end) != Some(&b'"') {
+        return None;
+    }
+    let end = id_end + 1;
+    let (from, to) = if at > 0 && body.get(at - 1) == Some(&b',') {
+        (at - 1, end)
+    } else if body.get(end) == Some(&b',') {
+        (at, end + 1)
+    } else {
+        (at, end)
+    };
+    let mut out = Vec::with_capacity(body.len());
+    out.extend_from_slice(body.get(..from)?);
+    out.extend_from_slice(body.get(to..)?);
+    Some((id, out))
+}
+
 /// `Retry-After` as delay-seconds (RFC 9110 §10.2.3): whole seconds,
 /// rounded up, at least one.
 pub fn retry_after_secs(after: Duration) -> u64 {

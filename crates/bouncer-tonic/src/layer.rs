@@ -1,9 +1,10 @@
 //! The tower layer.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bouncer_core::render::RenderOptions;
-use bouncer_core::{Decision, Gate, Verdict};
+use bouncer_core::{Decision, Gate, Requirement, Verdict};
 use tower_layer::Layer;
 
 use crate::log;
@@ -25,12 +26,22 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Logs a denial and renders it as a trailers-only response.
-    pub(crate) fn deny<B: Default>(&self, path: &str, verdict: Verdict) -> http::Response<B> {
-        log::verdict(path, &verdict);
+    /// Logs a denial and renders it as a trailers-only response, its
+    /// decision id in `ErrorInfo.metadata["decision_id"]`.
+    pub(crate) fn deny<B: Default>(
+        &self,
+        path: &str,
+        peer: Option<SocketAddr>,
+        requirement: Option<&Requirement>,
+        verdict: Verdict,
+    ) -> http::Response<B> {
+        let id = log::verdict(path, peer, requirement, &verdict);
         let (decision, _) = verdict.into_parts();
         match decision {
-            Decision::Deny(denial) => response(denial_status(&denial, &self.options)),
+            Decision::Deny(denial) => response(denial_status(
+                &denial,
+                &self.options.clone().instance(id.urn()),
+            )),
             Decision::Allow(_) => response(tonic::Status::internal("an internal error occurred")),
         }
     }

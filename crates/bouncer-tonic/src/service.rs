@@ -80,10 +80,10 @@ fn peer(extensions: &mut http::Extensions) -> Option<SocketAddr> {
 }
 
 fn internal<B: Default>(why: &str) -> Response<B> {
-    log::undecided(why);
+    let id = log::undecided(why);
     response(denial_status(
         &Denial::Fault(Fault::internal_msg("bouncer layer failed")),
-        &bouncer_core::RenderOptions::new(),
+        &bouncer_core::RenderOptions::new().instance(id.urn()),
     ))
 }
 
@@ -153,7 +153,7 @@ where
     };
     let proof = match guarded {
         Ok(Ok(proof)) => proof,
-        Ok(Err(verdict)) => return Ok(shared.deny(parts.uri.path(), *verdict)),
+        Ok(Err(verdict)) => return Ok(shared.deny(parts.uri.path(), peer, None, *verdict)),
         Err(_) => return Ok(internal("a request guard panicked")),
     };
 
@@ -205,7 +205,7 @@ where
     };
     match verdict.decision() {
         Decision::Allow(caller) => {
-            log::verdict(parts.uri.path(), &verdict);
+            log::verdict(parts.uri.path(), peer, Some(&resolved), &verdict);
             let caller = caller.clone();
             if let Some(a) = caller.authenticated() {
                 parts.extensions.insert(a.clone());
@@ -213,6 +213,6 @@ where
             parts.extensions.insert(caller);
             inner.call(Request::from_parts(parts, body)).await
         }
-        Decision::Deny(_) => Ok(shared.deny(parts.uri.path(), verdict)),
+        Decision::Deny(_) => Ok(shared.deny(parts.uri.path(), peer, Some(&resolved), verdict)),
     }
 }

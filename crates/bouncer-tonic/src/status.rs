@@ -13,7 +13,10 @@
 //! `grpc-message` is the problem body's `detail`; `grpc-status-details-bin`
 //! a `google.rpc.Status` whose first detail is a `google.rpc.ErrorInfo`
 //! (`reason` = the code in upper snake case, `domain` = `"bouncer"`,
-//! `metadata` = `{"code": "<code>"}`).
+//! `metadata` = `{"code": "<code>", "decision_id": "<id>"}`). The decision
+//! id is the one an HTTP adapter puts in the problem body's `instance`
+//! (`urn:bouncer:decision:<id>`, `explain.md` §1) and the decision log
+//! records; gRPC has no problem body, so `ErrorInfo.metadata` carries it.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -70,10 +73,19 @@ pub fn denial_status(denial: &Denial, options: &RenderOptions) -> tonic::Status 
         }
     }
     let code = rendered.code();
+    let mut info = HashMap::from([("code".to_owned(), code.as_str().to_owned())]);
+    // The decision id, as the problem body's `instance` names it on HTTP.
+    if let Some(id) = rendered
+        .problem()
+        .instance()
+        .and_then(bouncer_core::DecisionId::from_urn)
+    {
+        info.insert("decision_id".to_owned(), id.as_str().to_owned());
+    }
     let mut details = vec![ErrorDetail::ErrorInfo(ErrorInfo::new(
         upper_snake(code),
         DOMAIN,
-        HashMap::from([("code".to_owned(), code.as_str().to_owned())]),
+        info,
     ))];
     if let Some(secs) = rendered.retry_after() {
         details.push(ErrorDetail::RetryInfo(RetryInfo::new(Some(

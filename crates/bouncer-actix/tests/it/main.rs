@@ -576,7 +576,19 @@ async fn the_axum_adapter_gives_the_same_bytes() {
             rendered_fields(&axum.headers),
             "{label}"
         );
-        assert_eq!(actix.bytes, axum.bytes, "{label}");
+        assert_eq!(same_bytes(&actix.bytes), same_bytes(&axum.bytes), "{label}");
+    }
+}
+
+/// A body without its decision id (`instance`), which names one decision
+/// and so differs between adapters; a denial's body must have one.
+fn same_bytes(body: &[u8]) -> Vec<u8> {
+    if body.starts_with(b"{") {
+        let (_, rest) = bouncer_core::render::split_instance(body)
+            .unwrap_or_else(|| panic!("no decision id in {}", String::from_utf8_lossy(body)));
+        rest
+    } else {
+        body.to_vec()
     }
 }
 
@@ -670,7 +682,7 @@ proptest! {
         prop_assert_eq!(actix.1, axum.0);
         prop_assert_eq!(actix.2, axum.1);
         if axum.0 != 200 {
-            prop_assert_eq!(&actix.3[..], &axum.2[..]);
+            prop_assert_eq!(same_bytes(&actix.3), same_bytes(&axum.2));
         }
     }
 }

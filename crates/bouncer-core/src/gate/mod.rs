@@ -246,6 +246,7 @@ impl Gate {
             Err(denial) => return deny(&mut trace, Stage::Authentication, denial),
         };
         trace.set(Stage::Authentication, StageOutcome::Passed);
+        trace.set_identity(&identity);
 
         // Stage 3: account.
         if let Some(accounts) = &self.config.accounts {

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::identity::SchemeName;
+use crate::identity::{Identity, SchemeName};
 use crate::outcome::{Decision, Denial};
 use crate::reason::Code;
 
@@ -42,7 +42,7 @@ impl Stage {
             Self::Authentication => "authentication",
             Self::Account => "account",
             Self::Authorization => "authorization",
-            Self::StepUp => "step_up",
+            Self::StepUp => "step-up",
         }
     }
 
@@ -89,7 +89,21 @@ impl StageOutcome {
 pub struct Trace {
     outcomes: [StageOutcome; 5],
     scheme: Option<SchemeName>,
+    subject: Option<Subject>,
 }
+
+/// The authenticated identity, kept for its subject (a reference count,
+/// no copy); two are equal when their subjects are.
+#[derive(Debug, Clone)]
+struct Subject(Identity);
+
+impl PartialEq for Subject {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.subject() == other.0.subject()
+    }
+}
+
+impl Eq for Subject {}
 
 impl Trace {
     pub(super) fn set(&mut self, stage: Stage, outcome: StageOutcome) {
@@ -112,6 +126,16 @@ impl Trace {
 
     pub(super) fn set_scheme(&mut self, scheme: SchemeName) {
         self.scheme = Some(scheme);
+    }
+
+    pub(super) fn set_identity(&mut self, identity: &Identity) {
+        self.subject = Some(Subject(identity.clone()));
+    }
+
+    /// The authenticated subject, once stage 2 passed (also on a 403 or a
+    /// step-up 401).
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_ref().map(|s| s.0.subject())
     }
 
     /// What `stage` decided.
@@ -219,7 +243,7 @@ mod tests {
         t.set_scheme(SchemeName::BEARER);
         assert_eq!(
             t.to_string(),
-            "guards=pass authentication=skip account=skip authorization=deny(not_shared) step_up=skip scheme=bearer"
+            "guards=pass authentication=skip account=skip authorization=deny(not_shared) step-up=skip scheme=bearer"
         );
     }
 }

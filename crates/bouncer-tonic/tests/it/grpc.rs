@@ -164,8 +164,22 @@ async fn every_reason_code_has_its_status_challenges_and_details() {
         let info = status.get_details_error_info().expect(&label);
         assert_eq!(info.reason, reason.to_ascii_uppercase(), "{label}");
         assert_eq!(info.domain, "bouncer", "{label}");
-        assert_eq!(info.metadata.len(), 1, "{label}");
         assert_eq!(info.metadata["code"], reason, "{label}");
+        // The decision id, as an HTTP body's `instance` names it: on every
+        // decision the layer made.
+        let id = info.metadata.get("decision_id");
+        assert!(
+            id.is_none_or(|id| bouncer_core::DecisionId::parse(id).is_some()),
+            "{label}: {id:?}"
+        );
+        if matches!(code, Code::Unauthenticated | Code::PermissionDenied) {
+            assert!(id.is_some(), "{label}: no decision_id");
+        }
+        assert_eq!(
+            info.metadata.len(),
+            1 + usize::from(id.is_some()),
+            "{label}"
+        );
         // The same challenges, in the same order, and the same text as
         // the gate renders for HTTP.
         let (http_challenges, detail) = direct(method, &headers, &message, addr).await;

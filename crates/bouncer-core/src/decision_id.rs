@@ -1,0 +1,199 @@
+//! [`DecisionId`]: the id of one decision, in the problem body's
+//! `instance` (`urn:bouncer:decision:<id>`) and in the decision log
+//! (`explain.md` §1).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The URN prefix of a decision id in a problem body's `instance`.
+pub const DECISION_URN_PREFIX: &str = "urn:bouncer:decision:";
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// 16 random bytes (128 bits) as unpadded base64url: 22 characters.
+const LEN: usize = 22;
+
+/// The id of one decision: 128 random bits from the operating system,
+/// written as 22 characters of unpadded base64url (URL-safe). `Copy`, no
+/// allocation.
+///
+/// ```
+/// use bouncer_core::DecisionId;
+///
+/// let id = DecisionId::new();
+/// assert_eq!(id.as_str().len(), 22);
+/// assert!(id.urn().starts_with("urn:bouncer:decision:"));
+/// assert_eq!(DecisionId::from_urn(&id.urn()), Some(id));
+/// assert_ne!(DecisionId::new(), id);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DecisionId {
+    text: [u8; LEN],
+    sample: u32,
+}
+
+impl DecisionId {
+    /// A fresh id. Should the operating system's generator fail (it does
+    /// not on supported platforms), the id is still unique in this process:
+    /// a counter mixed with the time.
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 16];
+        if getrandom::getrandom(&mut bytes).is_err() {
+            bytes = fallback();
+        }
+        Self::from_bytes(bytes)
+    }
+
+    fn from_bytes(bytes: [u8; 16]) -> Self {
+        let mut text = [b'A'; LEN];
+        let mut acc: u32 = 0;
+        let mut bits = 0u32;
+        let mut at = 0usize;
+        for b in bytes {
+            acc = (acc << 8) | u32::from(b);
+            bits += 8;
+            while bits >= 6 {
+                bits -= 6;
+                push(&mut text, &mut at, (acc >> bits) & 63);
+            }
+        }
+        if bits > 0 {
+            push(&mut text, &mut at, (acc << (6 - bits)) & 63);
+        }
+        Self {
+            text,
+            sample: sample_of(&text),
+        }
+    }
+
+    /// The id: 22 characters of `A–Z a–z 0–9 - _`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII from ALPHABET is ever written.
+        std::str::from_utf8(&self.text).unwrap_or("")
+    }
+
+    /// `urn:bouncer:decision:<id>`, for [`RenderOptions::instance`](crate::render::RenderOptions::instance).
+    pub fn urn(&self) -> String {
+        format!("{DECISION_URN_PREFIX}{}", self.as_str())
+    }
+
+    /// Reads an id back from its `instance` URN (`None` unless it is
+    /// `urn:bouncer:decision:` and 22 base64url characters).
+    pub fn from_urn(urn: &str) -> Option<Self> {
+        let id = urn.strip_prefix(DECISION_URN_PREFIX)?;
+        Self::parse(id)
+    }
+
+    /// Reads an id back from its 22 characters.
+    pub fn parse(id: &str) -> Option<Self> {
+        let raw = id.as_bytes();
+        if raw.len() != LEN || !raw.iter().all(|b| ALPHABET.contains(b)) {
+            return None;
+        }
+        let mut text = [0u8; LEN];
+        text.copy_from_slice(raw);
+        Some(Self {
+            text,
+            sample: sample_of(&text),
+        })
+    }
+
+    /// Whether a decision with this id falls in a sample of `rate`
+    /// (0.0 – 1.0), decided from the id's random bits.
+    pub fn sampled(&self, rate: f64) -> bool {
+        if rate >= 1.0 {
+            return true;
+        }
+        if rate <= 0.0 || rate.is_nan() {
+            return false;
+        }
+        f64::from(self.sample) < rate * 4_294_967_296.0
+    }
+}
+
+/// 30 random bits from the first five characters, as the top of a `u32`.
+fn sample_of(text: &[u8; LEN]) -> u32 {
+    let mut sample = 0u32;
+    for b in text.iter().take(5) {
+        let v = ALPHABET.iter().position(|a| a == b).unwrap_or(0) as u32;
+        sample = (sample << 6) | v;
+    }
+    sample << 2
+}
+
+fn push(text: &mut [u8; LEN], at: &mut usize, v: u32) {
+    if let (Some(slot), Some(c)) = (text.get_mut(*at), ALPHABET.get(v as usize)) {
+        *slot = *c;
+    }
+    *at += 1;
+}
+
+fn fallback() -> [u8; 16] {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut out = [0u8; 16];
+    for (o, b) in out
+        .iter_mut()
+        .zip(t.to_be_bytes().into_iter().chain(n.to_be_bytes()))
+    {
+        *o = b;
+    }
+    out
+}
+
+impl Default for DecisionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for DecisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for DecisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DecisionId({})", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_22_urlsafe_characters_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let id = DecisionId::new();
+            assert_eq!(id.as_str().len(), 22);
+            assert!(id
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            assert!(seen.insert(id.as_str().to_owned()));
+        }
+    }
+
+    #[test]
+    fn known_bytes_encode_as_base64url() {
+        let id = DecisionId::from_bytes([0xff; 16]);
+        assert_eq!(id.as_str(), "_____________________w");
+        let id = DecisionId::from_bytes([0; 16]);
+        assert_eq!(id.as_str(), "AAAAAAAAAAAAAAAAAAAAAA");
+    }
+
+    #[test]
+    fn sampling_follows_the_rate() {
+        let ids: Vec<_> = (0..10_000).map(|_| DecisionId::new()).collect();
+        assert!(ids.iter().all(|i| i.sampled(1.0)));
+        assert!(ids.iter().all(|i| !i.sampled(0.0)));
+        let n = ids.iter().filter(|i| i.sampled(0.1)).count();
+        assert!((700..1300).contains(&n), "{n}");
+    }
+}
