@@ -10,24 +10,28 @@ use actix_cors::Cors;
 use actix_web::http::header::{HeaderValue, LOCATION, SET_COOKIE};
 use actix_web::http::StatusCode;
 use actix_web::{guard, web, HttpRequest, HttpResponse, HttpServer, Route};
-use bouncer_actix::{Bouncer, BouncerRejection, Principal, ProtectedResourceMetadataExt as _};
-use bouncer_core::Fault;
+use bouncer_actix::{
+    Bouncer, BouncerRejection, Principal, ProtectedResourceMetadataExt as _, RouteRequirement,
+};
+use bouncer_core::{Fault, UnknownName};
 
 use crate::app::{self, require, Answer, App, DocBody};
 
 /// The server on `addr`, and the address it is bound to. `workers`:
 /// actix-web's default (one per core) when `None`; with `Some(n)`, `n`
-/// workers and no signal handling, for embedding (tests).
+/// workers and no signal handling, for embedding (tests). Fails when a
+/// route names a permission the policy does not define.
 pub(crate) fn server(
     app: App,
     addr: SocketAddr,
     workers: Option<usize>,
-) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+) -> Result<(actix_web::dev::Server, SocketAddr), app::BoxError> {
     let bouncer = Bouncer::from_arc(app.gate());
+    let requirements = Requirements::checked(&bouncer)?;
     let mut server = HttpServer::new(move || {
         actix_web::App::new()
             .app_data(web::Data::new(app.clone()))
-            .configure(|cfg| routes(cfg, &bouncer))
+            .configure(|cfg| routes(cfg, &bouncer, &requirements))
             .service(app::metadata().resource())
             .wrap(cors())
             // Wrapped last: the outermost middleware, before routing.
@@ -59,56 +63,64 @@ fn get() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-fn routes(cfg: &mut web::ServiceConfig, bouncer: &Bouncer) {
-    let req = |r| bouncer.require(r);
+/// The routes' requirements, each checked against the policy
+/// ([`Bouncer::try_require`]) once, before the server starts: the
+/// middleware itself is built per worker, where nothing can fail.
+#[derive(Clone)]
+struct Requirements {
+    any: RouteRequirement,
+    list: RouteRequirement,
+    create: RouteRequirement,
+    read: RouteRequirement,
+    update: RouteRequirement,
+    delete: RouteRequirement,
+    bearer: RouteRequirement,
+    audit: RouteRequirement,
+    rotate_keys: RouteRequirement,
+}
+
+impl Requirements {
+    fn checked(bouncer: &Bouncer) -> Result<Self, UnknownName> {
+        let req = |r: RouteRequirement| bouncer.try_require(r.clone()).map(|_| r);
+        Ok(Self {
+            any: req(require::any())?,
+            list: req(require::org("documents:read"))?,
+            create: req(require::org("documents:write"))?,
+            read: req(require::doc("documents:read"))?,
+            update: req(require::doc("documents:write"))?,
+            delete: req(require::doc("documents:delete"))?,
+            bearer: req(require::bearer())?,
+            audit: req(require::audit())?,
+            rotate_keys: req(require::rotate_keys())?,
+        })
+    }
+}
+
+fn routes(cfg: &mut web::ServiceConfig, bouncer: &Bouncer, r: &Requirements) {
+    let req = |r: &RouteRequirement| bouncer.require(r.clone());
     // One resource per path, with a route per method: a method the path
     // does not serve is a 405, as on axum.
     cfg.service(web::resource("/health").route(get().to(|| async { respond(App::health()) })))
         .service(web::resource("/static/{file}").route(get().to(static_file)))
-        .service(web::resource("/me").route(get().to(me).wrap(req(require::any()))))
+        .service(web::resource("/me").route(get().to(me).wrap(req(&r.any))))
         .service(
             web::resource("/orgs/{org}/documents")
-                .route(
-                    get()
-                        .to(list_documents)
-                        .wrap(req(require::org("documents:read"))),
-                )
-                .route(
-                    web::post()
-                        .to(create_document)
-                        .wrap(req(require::org("documents:write"))),
-                ),
+                .route(get().to(list_documents).wrap(req(&r.list)))
+                .route(web::post().to(create_document).wrap(req(&r.create))),
         )
         .service(
             web::resource("/orgs/{org}/documents/{id}")
-                .route(
-                    get()
-                        .to(read_document)
-                        .wrap(req(require::doc("documents:read"))),
-                )
-                .route(
-                    web::put()
-                        .to(update_document)
-                        .wrap(req(require::doc("documents:write"))),
-                )
-                .route(
-                    web::delete()
-                        .to(delete_document)
-                        .wrap(req(require::doc("documents:delete"))),
-                ),
+                .route(get().to(read_document).wrap(req(&r.read)))
+                .route(web::put().to(update_document).wrap(req(&r.update)))
+                .route(web::delete().to(delete_document).wrap(req(&r.delete))),
         )
         .service(web::resource("/login").route(web::post().to(login)))
         .service(web::resource("/login/mfa").route(web::post().to(login_mfa)))
+        .service(web::resource("/logout").route(web::post().to(logout).wrap(req(&r.bearer))))
+        .service(web::resource("/admin/audit").route(get().to(audit).wrap(req(&r.audit))))
         .service(
-            web::resource("/logout").route(web::post().to(logout).wrap(req(require::bearer()))),
-        )
-        .service(web::resource("/admin/audit").route(get().to(audit).wrap(req(require::audit()))))
-        .service(
-            web::resource("/admin/keys/rotate").route(
-                web::post()
-                    .to(rotate_keys)
-                    .wrap(req(require::rotate_keys())),
-            ),
+            web::resource("/admin/keys/rotate")
+                .route(web::post().to(rotate_keys).wrap(req(&r.rotate_keys))),
         );
 }
 

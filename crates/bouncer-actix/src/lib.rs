@@ -156,9 +156,36 @@ impl Bouncer {
     }
 
     /// The middleware enforcing `requirement` on a route, resource or
-    /// scope.
+    /// scope. Prefer [`try_require`](Self::try_require), which also checks
+    /// the requirement's names against the authorizer when the app is
+    /// built.
     pub fn require(&self, requirement: impl Into<RouteRequirement>) -> Require {
         Require::new(self.clone(), requirement)
+    }
+
+    /// As [`require`](Self::require), after checking the requirement
+    /// against the gate's authorizer ([`Gate::validate`]): a permission or
+    /// role the authorizer does not define (a typo) is an error when the
+    /// app is built, instead of a 403 on every request.
+    ///
+    /// ```
+    /// use actix_web::web;
+    /// use bouncer_actix::{Bouncer, RouteRequirement};
+    /// use bouncer_core::UnknownName;
+    ///
+    /// fn routes(cfg: &mut web::ServiceConfig, bouncer: &Bouncer) -> Result<(), UnknownName> {
+    ///     let read = bouncer.try_require(RouteRequirement::authenticated().permission("documents:read"))?;
+    ///     cfg.route("/docs", web::get().to(|| async { "docs" }).wrap(read));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn try_require(
+        &self,
+        requirement: impl Into<RouteRequirement>,
+    ) -> Result<Require, bouncer_core::UnknownName> {
+        let requirement = requirement.into();
+        self.gate.validate(requirement.base())?;
+        Ok(Require::new(self.clone(), requirement))
     }
 
     /// `denial` as this handle answers it (with or without `detail`).

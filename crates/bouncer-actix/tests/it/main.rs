@@ -705,3 +705,53 @@ fn methods_other_than_the_routes_are_the_frameworks_405() {
         assert_eq!(r.status, 405);
     }
 }
+
+/// Knows the permissions `doc:read` and `doc:write`; allows everything.
+struct Vocabulary;
+
+#[async_trait]
+impl Authorizer for Vocabulary {
+    async fn authorize(
+        &self,
+        _: &Authenticated,
+        _: &RequestContext<'_>,
+        _: &Requirement,
+    ) -> Result<(), AccessError> {
+        Ok(())
+    }
+
+    fn validate(&self, requirement: &Requirement) -> Result<(), UnknownName> {
+        match requirement.required_permission() {
+            Some(p) if !["doc:read", "doc:write"].contains(&p) => Err(UnknownName::permission(p)),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_misspelt_permission_fails_when_the_app_is_built() {
+    let gate = Gate::builder()
+        .authenticator(bouncer_test::scripted::ScriptedAuthenticator)
+        .authorizer(Vocabulary)
+        .build();
+    let bouncer = Bouncer::new(gate);
+    let typo = RouteRequirement::authenticated()
+        .permission("doc:wirte")
+        .organization_from("org");
+    let e = bouncer.try_require(typo).unwrap_err();
+    assert_eq!((e.kind(), e.name()), (NameKind::Permission, "doc:wirte"));
+
+    let require = bouncer
+        .try_require(RouteRequirement::authenticated().permission("doc:write"))
+        .unwrap();
+    let app = actix_web::test::init_service(
+        App::new().route("/doc", web::get().to(|| async { "ok" }).wrap(require)),
+    )
+    .await;
+    let req = actix_web::test::TestRequest::get()
+        .uri("/doc")
+        .insert_header(("authorization", "Bearer alice"))
+        .to_request();
+    let res = actix_web::test::call_service(&app, req).await;
+    assert_eq!(res.status().as_u16(), 200);
+}
