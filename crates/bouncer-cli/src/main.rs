@@ -13,7 +13,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod explain;
+mod policy;
 mod serve;
+mod token;
 
 /// bouncer: allow, 401 or 403 — and never the wrong one.
 #[derive(Debug, Parser)]
@@ -32,11 +35,29 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Explain an HTTP response (`curl -si` output, from FILE or stdin):
+    /// meaning, fix, RFCs, problems; or run the gate offline on --request.
+    Explain(explain::ExplainArgs),
+    /// JWT tools.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Policy-file tools.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Decode a token (untrusted), its times, and with --jwks verify it.
+    Inspect(token::InspectArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config } => serve::main(&config),
+        Command::Explain(args) => explain::main(&args),
+        Command::Token(TokenCommand::Inspect(args)) => token::inspect(&args),
+        Command::Policy(cmd) => policy::main(&cmd),
     }
 }
