@@ -333,6 +333,34 @@ impl Snapshot {
             .collect()
     }
 
+    /// Every permission the policy names, sorted (for tools and property
+    /// tests over a real policy).
+    pub fn permission_names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.permission_names.iter().map(|p| &**p).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every organization the policy names, sorted.
+    pub fn organization_names(&self) -> Vec<&str> {
+        sorted_keys(&self.organizations)
+    }
+
+    /// Every principal (user or service) the policy names, sorted.
+    pub fn principal_names(&self) -> Vec<&str> {
+        sorted_keys(&self.principals)
+    }
+
+    /// Every organization role the policy defines, sorted.
+    pub fn organization_role_names(&self) -> Vec<&str> {
+        sorted_keys(&self.org_roles)
+    }
+
+    /// Every global role the policy defines, sorted.
+    pub fn global_role_names(&self) -> Vec<&str> {
+        sorted_keys(&self.global_roles)
+    }
+
     /// Counts, for reports.
     pub fn stats(&self) -> SnapshotStats {
         SnapshotStats {
@@ -344,6 +372,12 @@ impl Snapshot {
             bitset_bytes: self.perm_sets.heap_bytes() + self.role_sets.heap_bytes(),
         }
     }
+}
+
+fn sorted_keys(map: &FxHashMap<Arc<str>, u32>) -> Vec<&str> {
+    let mut v: Vec<&str> = map.keys().map(|k| &**k).collect();
+    v.sort_unstable();
+    v
 }
 
 /// Sizes of a snapshot.

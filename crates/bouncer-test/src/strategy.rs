@@ -161,6 +161,66 @@ mod with_authz {
         }
     }
 
+    /// The names a real policy uses — its principals, organizations and
+    /// permissions — plus one stranger of each (a subject, an organization
+    /// and a permission the policy does not know), to draw access requests
+    /// from your own policy file. Global-only policies work too.
+    ///
+    /// ```
+    /// use bouncer_authz::Policy;
+    /// use bouncer_test::strategy::PolicyNames;
+    /// use proptest::prelude::*;
+    ///
+    /// let policy = Policy::from_toml("p.toml", r#"
+    /// [roles.viewer]
+    /// permissions = ["documents:read"]
+    /// [organizations.acme.members]
+    /// ann = ["viewer"]
+    /// "#)?;
+    /// let snapshot = policy.snapshot();
+    /// let names = PolicyNames::of(&snapshot);
+    /// proptest!(|(r in names.access_requests())| {
+    ///     // Nobody outside acme is ever allowed in it.
+    ///     if r.subject != "ann" {
+    ///         prop_assert!(snapshot.authorize(&r.query()).is_err());
+    ///     }
+    /// });
+    /// # Ok::<(), bouncer_authz::PolicyError>(())
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PolicyNames {
+        /// Principals, and a stranger.
+        pub subjects: Vec<String>,
+        /// Organizations, and one the policy does not define.
+        pub organizations: Vec<String>,
+        /// Permissions, and one no role grants.
+        pub permissions: Vec<String>,
+    }
+
+    impl PolicyNames {
+        /// The names of `snapshot` (from `Policy::snapshot()`).
+        pub fn of(snapshot: &Snapshot) -> Self {
+            let own = |v: Vec<&str>, stranger: &str| {
+                let mut v: Vec<String> = v.into_iter().map(str::to_owned).collect();
+                v.push(stranger.to_owned());
+                v
+            };
+            Self {
+                subjects: own(snapshot.principal_names(), "stranger-not-in-the-policy"),
+                organizations: own(snapshot.organization_names(), "org-not-in-the-policy"),
+                permissions: own(snapshot.permission_names(), "permission:not-in-the-policy"),
+            }
+        }
+
+        /// Random access requests over these names.
+        pub fn access_requests(&self) -> impl Strategy<Value = AccessRequest> {
+            let s: Vec<&str> = self.subjects.iter().map(String::as_str).collect();
+            let o: Vec<&str> = self.organizations.iter().map(String::as_str).collect();
+            let p: Vec<&str> = self.permissions.iter().map(String::as_str).collect();
+            access_requests(&s, &o, &p)
+        }
+    }
+
     /// An organization role template (Logto-style): the roles every
     /// organization shares.
     #[derive(Debug, Clone, Default)]

@@ -403,3 +403,37 @@ async fn serve_loopback_serves_real_http() {
     assert!(out.starts_with("HTTP/1.1 401"), "{out}");
     assert!(out.contains("missing_credentials"), "{out}");
 }
+
+#[test]
+fn strategies_come_from_a_real_policy() {
+    use bouncer_test::strategy::PolicyNames;
+    use proptest::strategy::{Strategy, ValueTree};
+    let policy = bouncer_authz::Policy::from_toml(
+        "global.toml",
+        r#"
+        [global_roles.admin]
+        permissions = ["admin:access"]
+        [principals.erin]
+        global_roles = ["admin"]
+        "#,
+    )
+    .unwrap();
+    let snapshot = policy.snapshot();
+    let names = PolicyNames::of(&snapshot);
+    assert!(names.subjects.contains(&"erin".to_owned()));
+    assert!(names.permissions.contains(&"admin:access".to_owned()));
+    // A global-only policy: only the stranger organization.
+    assert_eq!(names.organizations, ["org-not-in-the-policy"]);
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = names.access_requests();
+    let mut allowed = 0;
+    for _ in 0..200 {
+        let r = strategy.new_tree(&mut runner).unwrap().current();
+        let ok = snapshot.authorize(&r.query()).is_ok();
+        if r.subject != "erin" || r.permission != "admin:access" {
+            assert!(!ok, "{r:?}");
+        }
+        allowed += usize::from(ok);
+    }
+    assert!(allowed > 0, "erin's global permission is drawn and allowed");
+}
