@@ -463,6 +463,22 @@ async fn the_log_holds_no_credential_and_the_counters_equal_the_requests() {
             assert!(line.get(field).is_some(), "{field} missing: {line}");
         }
     }
+    // A policy refusal names the policy file's entry behind it: bob's
+    // membership of acme (`bob = ["viewer"]`, line 34).
+    let refused = lines
+        .iter()
+        .find(|l| l["code"] == "insufficient_permission")
+        .unwrap();
+    assert!(
+        refused["rule_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("policy.toml"),
+        "{refused}"
+    );
+    assert_eq!(refused["rule_line"], 34, "{refused}");
+    assert_eq!(refused["rule"], "bob = [\"viewer\"]", "{refused}");
+    assert_eq!(refused["subject"], "bob", "{refused}");
     // A route pattern, never a raw path.
     assert!(lines.iter().any(|l| l["route"] == "/orgs/{org}/documents"));
     assert!(

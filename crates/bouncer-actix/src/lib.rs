@@ -26,7 +26,7 @@
 //! headers are read by the guards' trusted-proxy settings, never by this
 //! crate. A panicking stage is a 500; a fault is a 500, or a 503 with
 //! `Retry-After`. Each decision gets a
-//! [`DecisionId`](bouncer_core::DecisionId): a denial's problem body names it
+//! [`bouncer_core::DecisionId`]: a denial's problem body names it
 //! in `instance` (`urn:bouncer:decision:<id>`), and core's decision log
 //! ([`bouncer_core::logging`], target `bouncer::decision`) records it with
 //! the stage, the code, the subject and the route pattern

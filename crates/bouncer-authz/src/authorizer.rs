@@ -11,13 +11,16 @@ use bouncer_core::{
     Identity, RequestContext, Requirement, UnknownName,
 };
 
-use crate::error::{PolicyError, PolicyErrorKind};
+use crate::error::{read_file, PolicyError, PolicyErrorKind};
 use crate::guards::GuardConfig;
-use crate::policy::{compile_file, compile_str, CompiledPolicy};
+use crate::policy::{compile_str, CompiledPolicy, Positions};
 use crate::snapshot::{Query, Snapshot, TokenRoleTrust};
 
 struct PolicyInner {
     snapshot: ArcSwap<Snapshot>,
+    /// Where the file's entries are, to name the rule behind a refusal
+    /// (empty for a snapshot built in code).
+    positions: ArcSwap<Positions>,
     guards: GuardConfig,
     source: Option<PathBuf>,
 }
@@ -39,10 +42,11 @@ impl std::fmt::Debug for Policy {
 }
 
 impl Policy {
-    fn from_compiled(c: CompiledPolicy, source: Option<PathBuf>) -> Self {
+    fn from_compiled(c: CompiledPolicy, positions: Positions, source: Option<PathBuf>) -> Self {
         Self {
             inner: Arc::new(PolicyInner {
                 snapshot: ArcSwap::from_pointee(c.snapshot),
+                positions: ArcSwap::from_pointee(positions),
                 guards: c.guards,
                 source,
             }),
@@ -52,15 +56,21 @@ impl Policy {
     /// Loads a policy file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
         let path = path.as_ref();
+        let (file, text) = read_file(path)?;
         Ok(Self::from_compiled(
-            compile_file(path)?,
+            compile_str(&file, &text)?,
+            Positions::scan(&file, &text),
             Some(path.to_path_buf()),
         ))
     }
 
     /// Loads policy text; `name` labels it in errors.
     pub fn from_toml(name: &str, text: &str) -> Result<Self, PolicyError> {
-        Ok(Self::from_compiled(compile_str(name, text)?, None))
+        Ok(Self::from_compiled(
+            compile_str(name, text)?,
+            Positions::scan(name, text),
+            None,
+        ))
     }
 
     /// Wraps a snapshot built in code.
@@ -70,8 +80,15 @@ impl Policy {
                 snapshot,
                 guards: GuardConfig::default(),
             },
+            Positions::default(),
             None,
         )
+    }
+
+    /// Where the current policy file's entries are (empty for a snapshot
+    /// built in code).
+    pub fn positions(&self) -> Arc<Positions> {
+        self.inner.positions.load_full()
     }
 
     /// The current snapshot (lock-free). A reload replaces the policy's
@@ -102,8 +119,12 @@ impl Policy {
                 PolicyErrorKind::Io("the policy was not loaded from a file".into()),
             ));
         };
-        let compiled = compile_file(path)?;
+        let (file, text) = read_file(path)?;
+        let compiled = compile_str(&file, &text)?;
         self.inner.snapshot.store(Arc::new(compiled.snapshot));
+        self.inner
+            .positions
+            .store(Arc::new(Positions::scan(&file, &text)));
         Ok(())
     }
 
@@ -111,12 +132,16 @@ impl Policy {
     pub fn replace_from_toml(&self, name: &str, text: &str) -> Result<(), PolicyError> {
         let compiled = compile_str(name, text)?;
         self.inner.snapshot.store(Arc::new(compiled.snapshot));
+        self.inner
+            .positions
+            .store(Arc::new(Positions::scan(name, text)));
         Ok(())
     }
 
-    /// Replaces the snapshot.
+    /// Replaces the snapshot (built in code: no file positions).
     pub fn replace(&self, snapshot: Snapshot) {
         self.inner.snapshot.store(Arc::new(snapshot));
+        self.inner.positions.store(Arc::new(Positions::default()));
     }
 }
 
@@ -286,7 +311,19 @@ impl Authorizer for PolicyAuthorizer {
                     )
                     .map_err(AccessError::from)?
             }
-            Err(f) => return Err(f.into()),
+            Err(f) => {
+                // Only on a refusal: name the file's entry behind it.
+                let rule = self.policy.inner.positions.load().rule_for(
+                    f.reason(),
+                    caller.subject(),
+                    query.organization,
+                );
+                return Err(match rule {
+                    Some(rule) => f.with_rule(rule),
+                    None => f,
+                }
+                .into());
+            }
         };
 
         let Some(id) = requirement.resource_id() else {

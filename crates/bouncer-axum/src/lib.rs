@@ -22,7 +22,7 @@
 //! The client address comes from axum's `ConnectInfo<SocketAddr>` (serve
 //! with `into_make_service_with_connect_info::<SocketAddr>()`); proxy
 //! headers are read by the guards' trusted-proxy settings. Each decision
-//! gets a [`DecisionId`](bouncer_core::DecisionId): a denial's problem body
+//! gets a [`bouncer_core::DecisionId`]: a denial's problem body
 //! names it in `instance` (`urn:bouncer:decision:<id>`), and core's decision
 //! log ([`bouncer_core::logging`], target `bouncer::decision`) records it with
 //! the stage, the code, the subject and the route pattern (`MatchedPath`) —

@@ -72,7 +72,8 @@ impl DecisionId {
         std::str::from_utf8(&self.text).unwrap_or("")
     }
 
-    /// `urn:bouncer:decision:<id>`, for [`RenderOptions::instance`](crate::render::RenderOptions::instance).
+    /// `urn:bouncer:decision:<id>`, for `RenderOptions::instance` (feature
+    /// `json`).
     pub fn urn(&self) -> String {
         format!("{DECISION_URN_PREFIX}{}", self.as_str())
     }

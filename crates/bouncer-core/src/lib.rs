@@ -13,8 +13,8 @@
 //! |---|---|
 //! | `serde` | `Serialize` for [`Problem`] |
 //! | `json` | `Problem::to_json` and the `render` module, the one renderer every adapter sends denials through (pulls in `serde_json`) |
-//! | `tracing` | the decision log: one `tracing` event per decision, target `bouncer::decision` ([`logging`]) |
-//! | `metrics` | `bouncer_decisions_total` and `bouncer_decision_duration_seconds` through the `metrics` facade ([`logging`]) |
+//! | `tracing` | the decision log: one `tracing` event per decision, target `bouncer::decision` (the `logging` module) |
+//! | `metrics` | `bouncer_decisions_total` and `bouncer_decision_duration_seconds` through the `metrics` facade (the `logging` module) |
 //!
 //! ## The one rule
 //!

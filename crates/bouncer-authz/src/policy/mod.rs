@@ -71,10 +71,12 @@
 
 mod compile;
 mod document;
+mod positions;
 
 pub use crate::error::{PolicyError, PolicyErrorKind};
 pub use compile::SnapshotBuilder;
 pub use document::OTHER_LOADERS_TABLES;
+pub use positions::Positions;
 
 use crate::error::{locate, read_file};
 use crate::guards::GuardConfig;
