@@ -32,6 +32,19 @@
 //! | 500 | `internal_error` | a bug, a panicking or erroring stage | any stage's [`Fault::Internal`](crate::Fault) (the axum adapter also catches panics) |
 //! | 503 | `service_unavailable` | a backing store is unreachable (`Retry-After`) | any stage's [`Fault::Unavailable`](crate::Fault) |
 //!
+//! ## Troubleshooting: why was I refused?
+//!
+//! Every denial's body names its decision in `instance`
+//! (`urn:bouncer:decision:<id>`, a [`DecisionId`](crate::DecisionId)); the
+//! decision log (target `bouncer::decision`, the `logging` module, feature
+//! `tracing`) has the same id with the deciding stage, the subject, the
+//! route pattern and, for a policy refusal, the file and line of the
+//! entry behind it ([`PolicyRule`](crate::PolicyRule)). `bouncer explain`
+//! reads a `curl -si` response and says what it means and how to fix it;
+//! `bouncer policy query` asks the policy file directly. The README's
+//! section [Why was I refused?](https://github.com/bouncer-rs/bouncer#why-was-i-refused)
+//! walks through a real session.
+//!
 //! ## The consequences people get wrong
 //!
 //! - Anonymous to a route nobody could ever pass: **401**, not 403 — the

@@ -87,8 +87,8 @@ pub(crate) const ENTRIES: &[Entry] = &[
         code: "mfa_required",
         status: 401,
         stage: "step-up",
-        meaning: "Stronger or fresher authentication is needed: the route asks for MFA (`acr_values`) or a recent login (`max_age`), or a session's MFA is still pending.",
-        fix: "Authenticate again meeting the challenge's `acr_values` / `max_age` (e.g. with MFA) and retry with the new token; for a session with MFA pending, complete it (POST /login/mfa with the current code).",
+        meaning: "The caller is known and allowed, but the route needs stronger or fresher authentication: MFA (the challenge's `acr_values`) or a login no older than `max_age` seconds.",
+        fix: "Authenticate again meeting the challenge's `acr_values` / `max_age` (log in with MFA, or log in again) and retry with the new token.",
         rfc: &["RFC 9470 §3", "RFC 9470 §4", "RFC 6750 §3"],
     },
     Entry {
