@@ -92,7 +92,13 @@ def check(channel, service, case):
         if len(infos) != 1:
             return problems + [f"{len(infos)} ErrorInfo details"]
         info = infos[0]
-        if info.reason != reason.upper() or info.domain != "bouncer" or dict(info.metadata) != {"code": reason}:
+        # The decision id, as an HTTP body's `instance` names it (22
+        # base64url characters), beside the code.
+        meta = dict(info.metadata)
+        decision_id = meta.pop("decision_id", None)
+        if decision_id is not None and (len(decision_id) != 22 or not all(c.isalnum() or c in "-_" for c in decision_id)):
+            problems.append(f"decision_id {decision_id!r} is not a decision id")
+        if info.reason != reason.upper() or info.domain != "bouncer" or meta != {"code": reason}:
             problems.append(f"ErrorInfo {info.reason}/{info.domain}/{dict(info.metadata)}, expected {reason}")
         if expect.get("retry") and not (retries and retries[0].retry_delay.seconds >= 1):
             problems.append("no RetryInfo with a delay")

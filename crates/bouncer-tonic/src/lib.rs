@@ -67,9 +67,11 @@
 //! resources then allow it; any other method on a read-only resource is
 //! `read_only`.
 //!
-//! A panicking stage or resolver is `INTERNAL`; each decision emits one
-//! `tracing` event (target `bouncer`) with the method path, the stage,
-//! the code and the subject — never a credential.
+//! A panicking stage or resolver is `INTERNAL`; each decision gets a
+//! decision id, sent in `ErrorInfo.metadata["decision_id"]` (gRPC has no
+//! problem body for `instance`), and emits core's decision log event
+//! (target `bouncer::decision`) with that id, the method path as the
+//! route, the stage, the code and the subject — never a credential.
 //!
 //! ## Example
 //!
