@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use bouncer_authn::jwt::{JwtAuthenticator, JwtValidation, KeySet};
+use bouncer_authn::jwt::{JwksConfig, JwksSource, JwtAuthenticator, JwtValidation, KeySet};
 use serde_json::{json, Map, Value};
 
 /// A token decoded without verifying anything.
@@ -172,16 +172,31 @@ pub(crate) fn verify(
     issuer: Option<&str>,
     audience: Option<&str>,
 ) -> Result<Result<String, String>, String> {
-    if jwks.starts_with("https://") || jwks.starts_with("http://") {
-        return Err("--jwks URL: fetching is not built in yet; save the set (curl -o jwks.json URL) and pass --jwks jwks.json".into());
-    }
     let (Some(issuer), Some(audience)) = (issuer, audience) else {
         return Err(
             "verifying needs --issuer and --audience (bouncer never verifies without both)".into(),
         );
     };
-    let keys = KeySet::from_jwks_file(Path::new(jwks)).map_err(|e| format!("{jwks}: {e}"))?;
-    let auth = JwtAuthenticator::new("bouncer", keys, JwtValidation::new(issuer, audience));
+    let validation = JwtValidation::new(issuer, audience);
+    let auth = if jwks.starts_with("https://") || jwks.starts_with("http://") {
+        // Plain http only to this machine (a local provider in a test).
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| jwks.starts_with(p));
+        let config = JwksConfig::default().with_allow_insecure_http(local);
+        let source = JwksSource::new(jwks, config).map_err(|e| format!("{jwks}: {e}"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime
+            .block_on(source.refresh())
+            .map_err(|e| format!("{jwks}: {e}"))?;
+        JwtAuthenticator::from_jwks("bouncer", source, validation)
+    } else {
+        let keys = KeySet::from_jwks_file(Path::new(jwks)).map_err(|e| format!("{jwks}: {e}"))?;
+        JwtAuthenticator::new("bouncer", keys, validation)
+    };
     Ok(match auth.identify(token) {
         Ok(id) => Ok(id.subject().to_owned()),
         Err(r) => Err(r.reason().to_string()),

@@ -622,3 +622,65 @@ fn explain_runs_the_gate_offline_with_its_trace_and_the_rule() {
     );
     assert_eq!(bouncer(&["explain", "--request", "GET /"], b"").0, 2);
 }
+
+/// An RS256 demo token with the demo key's `kid`.
+fn rs256(sub: &str) -> String {
+    let key = std::fs::read(forward_auth_dir().join("../quickstart/demo-keys/rsa.pem")).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("demo-rsa".into());
+    let claims =
+        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now(), "exp": now() + 600});
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(&key).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_inspect_verifies_with_a_jwks_file_or_url() {
+    let jwks = forward_auth_dir().join("../quickstart/demo-keys/jwks.json");
+    let token = rs256("alice");
+    let args = move |from: &str| {
+        vec![
+            "token".to_owned(),
+            "inspect".into(),
+            token.clone(),
+            "--jwks".into(),
+            from.to_owned(),
+            "--issuer".into(),
+            ISSUER.into(),
+            "--audience".into(),
+            AUDIENCE.into(),
+            "--json".into(),
+        ]
+    };
+    let run = move |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        bouncer(&a, b"")
+    };
+    let (status, out) = run(args(jwks.to_str().unwrap()));
+    assert_eq!(status, 0, "{out}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["verified"], json!({"ok": true, "subject": "alice"}));
+    // The same set served on loopback.
+    let text = std::fs::read_to_string(&jwks).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let text = text.clone();
+            async move { ([("content-type", "application/json")], text) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = format!("http://{addr}/jwks.json");
+    let (status, out) = tokio::task::spawn_blocking(move || run(args(&url)))
+        .await
+        .unwrap();
+    assert_eq!(status, 0, "{out}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["verified"]["ok"], true, "{v}");
+}
