@@ -376,11 +376,15 @@ async fn the_log_holds_no_credential_and_the_counters_equal_the_requests() {
             assert_eq!(got, *code, "{method} {path} {headers:?}");
             *expected.entry((*code).to_owned()).or_default() += 1;
         }
-        // The counters equal the requests sent, per code.
-        assert_eq!(
-            counters(&scrape(&client, metrics).await),
-            expected,
-            "axum={axum}"
+        // The counters equal the requests sent, per code; the decision
+        // times are a histogram.
+        let text = scrape(&client, metrics).await;
+        assert_eq!(counters(&text), expected, "axum={axum}");
+        assert!(
+            text.contains(
+                "bouncer_decision_duration_seconds_bucket{outcome=\"deny\",stage=\"authorization\",le="
+            ),
+            "{text}"
         );
 
         // Sessions: the cookie, the one-time code.

@@ -134,6 +134,23 @@ pub(crate) fn findings(
             ));
         }
     }
+    if let Some(org) = d.claims.get("organization_id").and_then(Value::as_str) {
+        out.push(format!(
+            "bound to organization {org:?} (organization_id): a request for another organization is tenant_mismatch"
+        ));
+    }
+    if let Some(Value::String(aud)) = d.claims.get("aud") {
+        if let Some(org) = aud.strip_prefix("urn:logto:organization:") {
+            out.push(format!(
+                "bound to organization {org:?} (Logto's organization audience): a request for another organization is tenant_mismatch"
+            ));
+        }
+    }
+    if let Some(scope) = d.claims.get("scope").and_then(Value::as_str) {
+        out.push(format!(
+            "scope {scope:?}: a permission outside it is insufficient_scope, whatever the roles grant"
+        ));
+    }
     let mfa = d.claims.get("acr").and_then(Value::as_str) == Some("urn:logto:acr:mfa")
         || d.claims
             .get("amr")

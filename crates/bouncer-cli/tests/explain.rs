@@ -333,6 +333,13 @@ fn responses_of_other_shapes_are_flagged() {
     assert!(e.get("code").is_none());
     assert!(e["meaning"].as_str().unwrap().contains("Not authenticated"));
     assert_eq!(e["challenges"][0]["scheme"], "Negotiate");
+    // A 403 for a request that carried no credentials.
+    let (status, out) = bouncer(
+        &["explain", "--json", "--no-credentials"],
+        b"HTTP/1.1 403 Forbidden\r\ncontent-type: application/problem+json\r\n\r\n{\"status\":403,\"code\":\"insufficient_permission\"}",
+    );
+    assert_eq!(status, 0);
+    assert!(out.contains("a 403 for an anonymous request"), "{out}");
     // Not an HTTP response: exit status 2.
     assert_eq!(bouncer(&["explain"], b"hello").0, 2);
 }

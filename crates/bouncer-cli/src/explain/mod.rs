@@ -38,6 +38,10 @@ pub(crate) struct ExplainArgs {
     /// The token that was sent: its claims are decoded (not trusted).
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
+    /// The request carried no credentials at all (so a Bearer `error`, or a
+    /// 403 from anywhere but the guards, is a problem).
+    #[arg(long)]
+    no_credentials: bool,
     /// The expected issuer, to check the token's `iss`.
     #[arg(long)]
     issuer: Option<String>,
@@ -197,7 +201,11 @@ pub(crate) fn main(args: &ExplainArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let presented = args.token.as_ref().map(|_| true);
+    let presented = if args.no_credentials {
+        Some(false)
+    } else {
+        args.token.as_ref().map(|_| true)
+    };
     let mut out = explain(&res, presented);
     if let Some(t) = &args.token {
         with_token(
