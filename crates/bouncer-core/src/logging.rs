@@ -110,6 +110,21 @@ impl<'a> DecisionContext<'a> {
         self.elapsed = Some(elapsed);
         self
     }
+
+    /// The request's method, when known.
+    pub fn method_of(&self) -> Option<&'a Method> {
+        self.method
+    }
+
+    /// The route pattern, when known.
+    pub fn route_of(&self) -> Option<&'a str> {
+        self.route
+    }
+
+    /// The client's address, when known.
+    pub fn client_of(&self) -> Option<SocketAddr> {
+        self.client
+    }
 }
 
 /// The outcome label: `allow`, `deny` or `fault`.
