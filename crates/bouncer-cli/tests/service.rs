@@ -341,3 +341,73 @@ path = "/me"
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{r:?}");
     assert_eq!(r.code(), "unsupported_scheme");
 }
+
+/// Every denial names its decision: `instance` in the body is
+/// `urn:bouncer:decision:<id>`, unique per decision, and the same id is in
+/// that decision's `bouncer::decision` log line — for decisions of the
+/// gate and for the service's own refusals alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_denial_names_its_decision_in_the_body_and_the_log() {
+    let dir = scratch("decision-ids");
+    let mut b = Bouncer::start(&dir, None);
+    let http = Http::default();
+    let mut ids = Vec::new();
+    for (uri, headers, code) in [
+        ("/me", vec![], "missing_credentials"),
+        (
+            "/orgs/globex/documents",
+            vec![("authorization", basic("bob", "bob-pass"))],
+            "tenant_mismatch",
+        ),
+        ("/nowhere", vec![], "not_found"),
+        ("/.env", vec![], "blocked_path"),
+    ] {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = ask(&http, &b, "GET", uri, &h).await;
+        assert_eq!(r.code(), code, "{uri}: {r:?}");
+        let instance = r.json()["instance"].as_str().unwrap().to_owned();
+        let id = instance
+            .strip_prefix("urn:bouncer:decision:")
+            .unwrap_or_else(|| panic!("{uri}: instance {instance}"))
+            .to_owned();
+        assert!(bouncer_core::DecisionId::parse(&id).is_some(), "{id}");
+        ids.push((uri, id));
+    }
+    // The service's own refusal (a login with a bad password) is named too.
+    let r = http
+        .send(
+            Method::POST,
+            &format!("{}/login", b.base()),
+            &[("authorization", &basic("alice", "wrong"))],
+            None,
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_credentials", "{r:?}");
+    let instance = r.json()["instance"].as_str().unwrap().to_owned();
+    ids.push((
+        "/login",
+        instance
+            .trim_start_matches("urn:bouncer:decision:")
+            .to_owned(),
+    ));
+    let unique: std::collections::BTreeSet<&String> = ids.iter().map(|(_, id)| id).collect();
+    assert_eq!(unique.len(), ids.len(), "one id per decision: {ids:?}");
+    // The log line of each carries its id (the log is written as it goes).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let log = b.process.log();
+        let missing: Vec<_> = ids
+            .iter()
+            .filter(|(_, id)| !log.contains(id.as_str()))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not in the decision log: {missing:?}\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    b.process.stop();
+}

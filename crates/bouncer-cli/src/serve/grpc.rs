@@ -123,11 +123,14 @@ impl Check {
     ) -> auth::CheckResponse {
         let original = match describe(&self.service, remote, request) {
             Ok(o) => o,
-            Err(r) => return denied(&self.service.render(&refusal(r))),
+            Err(r) => {
+                let ctx = bouncer_core::logging::DecisionContext::default();
+                return denied(&self.service.refuse(&refusal(r), &ctx));
+            }
         };
         match self.service.decide(&original).await {
             Answer::Allow(identity) => ok(&identity),
-            Answer::Deny(denial) => denied(&self.service.render(&denial)),
+            Answer::Deny(denial, id) => denied(&self.service.render(&denial, &id)),
         }
     }
 }

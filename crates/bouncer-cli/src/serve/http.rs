@@ -47,8 +47,14 @@ pub(crate) fn router(service: Shared) -> Router {
 }
 
 /// A rendered denial as a response.
+/// A denial the service makes itself (a login, a refused description),
+/// named and logged as a decision of its own.
 pub(crate) fn denied(service: &Service, denial: &Denial) -> Response {
-    let (status, headers, body) = service.render(denial).into_parts();
+    response(service.refuse(denial, &bouncer_core::logging::DecisionContext::default()))
+}
+
+fn response(rendered: bouncer_core::render::Rendered) -> Response {
+    let (status, headers, body) = rendered.into_parts();
     let mut res = Response::new(Body::from(body));
     *res.status_mut() = status;
     *res.headers_mut() = headers;
@@ -74,7 +80,7 @@ fn allowed(identity: &IdentityHeaders, envoy: bool) -> Response {
 async fn answer(service: &Service, original: original::Original, envoy: bool) -> Response {
     match service.decide(&original).await {
         Answer::Allow(identity) => allowed(&identity, envoy),
-        Answer::Deny(denial) => denied(service, &denial),
+        Answer::Deny(denial, id) => response(service.render(&denial, &id)),
     }
 }
 

@@ -26,6 +26,8 @@ enum Segment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pattern {
     segments: Vec<Segment>,
+    /// As written, for the decision log's route.
+    text: String,
 }
 
 fn is_param_name(name: &str) -> bool {
@@ -90,7 +92,10 @@ impl Pattern {
             }
             segments.push(segment);
         }
-        Ok(Self { segments })
+        Ok(Self {
+            segments,
+            text: text.to_owned(),
+        })
     }
 
     /// Whether `{name}` (or `{*name}`) is a parameter of the pattern.
@@ -152,6 +157,11 @@ impl Route {
             pattern,
             requirement,
         }
+    }
+
+    /// The path pattern as written (`/orgs/{org}/documents`).
+    pub(crate) fn pattern(&self) -> &str {
+        &self.pattern.text
     }
 
     /// What the route needs.

@@ -11,13 +11,16 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bouncer_authn::revocation::RevocationStore;
 use bouncer_authz::ClientIpResolver;
+use bouncer_core::logging::{self, DecisionContext};
 use bouncer_core::render::{RenderOptions, Rendered};
+use bouncer_core::DecisionId;
 use bouncer_core::{
     Caller, Decision, Denial, Fault, ForbiddenReason, Gate, GuardsPassed, RequestContext,
-    Requirement, Stage, Verdict,
+    Requirement, Verdict,
 };
 use bouncer_session::Sessions;
 use futures_util::FutureExt;
@@ -66,8 +69,9 @@ impl IdentityHeaders {
 pub(crate) enum Answer {
     /// 200, with the identity for the upstream.
     Allow(IdentityHeaders),
-    /// The denial to render.
-    Deny(Denial),
+    /// The denial to render, and the decision's id (its `instance`, and
+    /// the id of its decision log line).
+    Deny(Denial, DecisionId),
 }
 
 /// Everything a decision needs. Shared by the HTTP and gRPC listeners.
@@ -117,33 +121,20 @@ fn identity_headers(caller: &Caller, requirement: &Requirement) -> Result<Identi
     Ok(IdentityHeaders { values })
 }
 
-/// One event per decision: stage, code, subject — never a credential.
-fn log(original: &Original, verdict: &Verdict) {
-    let method = original.method.as_str();
-    let path = original.uri.path();
-    let trace = verdict.trace();
-    let stage = trace.deciding_stage().map_or("none", Stage::as_str);
-    match verdict.decision() {
-        Decision::Allow(caller) => {
-            let subject = caller.authenticated().map_or("-", |a| a.subject());
-            tracing::debug!(target: "bouncer", method, path, decision = "allow", subject, %trace);
-        }
-        Decision::Deny(d) => {
-            let status = d.status().as_u16();
-            let code = d.code().as_str();
-            if let Denial::Fault(f) = d {
-                tracing::warn!(target: "bouncer", method, path, decision = "deny", status, code, stage, error = %f, %trace);
-            } else {
-                tracing::info!(target: "bouncer", method, path, decision = "deny", status, code, stage, %trace);
-            }
-        }
-    }
-}
-
 impl Service {
-    /// Renders a denial: the one renderer.
-    pub(crate) fn render(&self, denial: &Denial) -> Rendered {
-        denial.render(&self.render)
+    /// Renders the denial of decision `id`: the one renderer, with the
+    /// id as the body's `instance`.
+    pub(crate) fn render(&self, denial: &Denial, id: &DecisionId) -> Rendered {
+        denial.render(&self.render.clone().instance(id.urn()))
+    }
+
+    /// Names, logs and renders a denial made outside [`decide`](Self::decide)
+    /// (a refused description, a login): one decision log line, whose id
+    /// the body's `instance` carries.
+    pub(crate) fn refuse(&self, denial: &Denial, ctx: &DecisionContext<'_>) -> Rendered {
+        let id = DecisionId::new();
+        logging::denial(&id, denial, ctx);
+        self.render(denial, &id)
     }
 
     /// Stage 1 for a request the service answers itself (login, logout).
@@ -180,15 +171,18 @@ impl Service {
 
     /// The decision about an original request.
     pub(crate) async fn decide(&self, original: &Original) -> Answer {
+        let started = Instant::now();
+        let id = DecisionId::new();
         let ctx = RequestContext::new(&original.method, &original.uri, &original.headers)
             .with_peer(original.peer);
+        let log = DecisionContext::new(&original.method).client(original.peer);
+        let deny = |denial: Denial, log: DecisionContext<'_>| {
+            logging::denial(&id, &denial, &log.elapsed(started.elapsed()));
+            Answer::Deny(denial, id)
+        };
         let proof = match self.guard(&ctx) {
             Ok(proof) => proof,
-            Err(denial) => {
-                let code = denial.code();
-                tracing::info!(target: "bouncer", method = original.method.as_str(), path = original.uri.path(), decision = "deny", status = denial.status().as_u16(), code = code.as_str(), stage = "guards");
-                return Answer::Deny(denial);
-            }
+            Err(denial) => return deny(denial, log),
         };
         // A CORS preflight is routed by the method it asks about.
         let routed_method = if ctx.is_cors_preflight() {
@@ -201,25 +195,26 @@ impl Service {
             original.method.clone()
         };
         let Some(matched) = self.routes.find(&routed_method, original.uri.path()) else {
-            tracing::debug!(target: "bouncer", method = original.method.as_str(), path = original.uri.path(), decision = "deny", status = 404, code = "not_found", stage = "routing");
-            return Answer::Deny(Denial::NotFound);
+            return deny(Denial::NotFound, log);
         };
+        let log = log.route(Some(matched.route.pattern()));
         let requirement = match matched.route.requirement().resolve(|n| matched.param(n)) {
             Ok(r) => r,
-            Err(fault) => return Answer::Deny(Denial::Fault(fault)),
+            Err(fault) => return deny(Denial::Fault(fault), log),
         };
         let verdict = match self.decide_guarded(proof, &ctx, &requirement).await {
             Ok(v) => v,
-            Err(denial) => return Answer::Deny(denial),
+            Err(denial) => return deny(denial, log),
         };
-        log(original, &verdict);
+        let log = log.requirement(&requirement).elapsed(started.elapsed());
+        logging::decision(&id, &verdict, &log);
         let (decision, _) = verdict.into_parts();
         match decision {
             Decision::Allow(caller) => match identity_headers(&caller, &requirement) {
                 Ok(headers) => Answer::Allow(headers),
-                Err(fault) => Answer::Deny(Denial::Fault(fault)),
+                Err(fault) => deny(Denial::Fault(fault), log),
             },
-            Decision::Deny(denial) => Answer::Deny(denial),
+            Decision::Deny(denial) => Answer::Deny(denial, id),
         }
     }
 }
