@@ -125,3 +125,15 @@ impl Shape {
         out
     }
 }
+
+/// The gRPC load benchmark's service (`proto/bench.proto`).
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    unreachable_pub,
+    unused_qualifications
+)]
+pub mod grpc {
+    tonic::include_proto!("bouncer.bench.v1");
+}

@@ -6,8 +6,8 @@
 //! | `tidy` | the hand-kept lists (feature matrix, library crates, fuzz targets, ARCHITECTURE.md's code map, Markdown links) checked against the tree; also the first step of `lint` |
 //! | `lint` | `cargo fmt --check`, clippy with `-D warnings`, docs with `-D warnings`, each feature alone |
 //! | `ci` | `lint` then `test` |
-//! | `bench` | criterion benchmarks against casbin, cedar-policy and jsonwebtoken, a compile-memory probe and a wrk load test (axum and actix-web); writes `benches/RESULTS.md` |
-//! | `load` | only the wrk load test, plain vs bouncer pipeline on axum and actix-web; replaces the load section of `benches/RESULTS.md` |
+//! | `bench` | criterion benchmarks against casbin, cedar-policy and jsonwebtoken, a compile-memory probe and the load tests (axum, actix-web, tonic, nginx with `bouncer serve`); writes `benches/RESULTS.md` |
+//! | `load` | only the load tests: plain vs bouncer pipeline on axum, actix-web and tonic, nginx with and without `bouncer serve`, and `/auth`'s decisions/s; replaces the load section of `benches/RESULTS.md` |
 //! | `fuzz [seconds]` | every libFuzzer target for a bounded time (default 60 s each); writes `fuzz/RESULTS.md` |
 //! | `soak [seconds]` | the release quickstart under mixed wrk load, then Redis killed and restarted under load; writes `benches/SOAK.md` |
 //! | `timing` | timing side channels (unknown user vs wrong password, API-key prefixes), Welch's t-test; writes `benches/TIMING.md` |
