@@ -8,8 +8,6 @@
 
 mod clock;
 mod custom_schemes;
-#[cfg(all(feature = "tracing", feature = "metrics", feature = "json"))]
-mod decision_log;
 mod external_corpora;
 mod gate_order;
 mod shared_stages;

@@ -1,5 +1,17 @@
 //! The decision log and metrics (`explain.md` §2–3): one event per
 //! decision with the id the body names, closed label sets, sampling.
+//!
+//! A test binary of its own: tracing caches each callsite's interest
+//! process-wide, so other tests emitting the same events on other threads
+//! without a subscriber could make this one miss lines.
+#![cfg(all(feature = "tracing", feature = "metrics", feature = "json"))]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -122,6 +134,7 @@ fn capture<T>(f: impl FnOnce() -> T) -> (String, T) {
 #[test]
 fn the_decision_log_and_metrics() {
     one_event_per_decision_with_the_bodys_id_and_never_the_raw_path_or_token();
+    the_problem_body_names_the_decision();
     allows_are_sampled_denials_never();
     labels_come_from_closed_sets_whatever_the_paths_and_subjects();
 }
@@ -183,7 +196,6 @@ fn one_event_per_decision_with_the_bodys_id_and_never_the_raw_path_or_token() {
     assert!(!log.contains("s3cr3t"), "{log}");
 }
 
-#[test]
 fn the_problem_body_names_the_decision() {
     let g = gate();
     let (id, verdict) = rt().block_on(decide(&g, "/x", None));
