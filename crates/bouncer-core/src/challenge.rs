@@ -85,6 +85,9 @@ pub struct ChallengeContext<'a> {
     pub scope: Option<&'a str>,
     /// The unmet step-up requirement (`mfa_required`).
     pub step_up: Option<&'a StepUp>,
+    /// The failing scheme's own `error` code, when its rejection set one
+    /// ([`Rejection::with_error_code`](crate::Rejection::with_error_code)).
+    pub error_code: Option<&'a str>,
 }
 
 impl<'a> ChallengeContext<'a> {
@@ -95,7 +98,14 @@ impl<'a> ChallengeContext<'a> {
             description,
             scope: None,
             step_up: None,
+            error_code: None,
         }
+    }
+
+    /// With the failing scheme's own `error` code.
+    pub fn with_error_code(mut self, code: &'a str) -> Self {
+        self.error_code = Some(code);
+        self
     }
 
     /// With the scope that was missing.

@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::StatusCode;
+use http::{HeaderName, HeaderValue, StatusCode};
 
 use crate::challenge::Challenge;
 use crate::identity::Authenticated;
@@ -24,6 +24,8 @@ pub struct Rejection {
     reason: AuthnReason,
     description: Option<Cow<'static, str>>,
     step_up: Option<StepUp>,
+    error_code: Option<&'static str>,
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Rejection {
@@ -33,7 +35,38 @@ impl Rejection {
             reason,
             description: None,
             step_up: None,
+            error_code: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// The scheme's own `error` code for its challenge, where the scheme
+    /// defines codes beyond RFC 6750's (DPoP's `invalid_dpop_proof` and
+    /// `use_dpop_nonce`, RFC 9449 §7.1, §9). Handed to the failing
+    /// scheme's [`challenge`](crate::Authenticator::challenge) as
+    /// [`ChallengeContext::error_code`](crate::ChallengeContext::error_code);
+    /// the problem body's `code` stays the reason's.
+    pub fn with_error_code(mut self, code: &'static str) -> Self {
+        self.error_code = Some(code);
+        self
+    }
+
+    /// Adds a response header field the 401 must carry besides its
+    /// challenges (DPoP's `DPoP-Nonce`, RFC 9449 §9). Every adapter sends
+    /// it through the one renderer. Keep it free of user input.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The scheme's own `error` code, if it set one.
+    pub fn error_code(&self) -> Option<&'static str> {
+        self.error_code
+    }
+
+    /// The extra response header fields.
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
     }
 
     /// Replaces the description sent as `error_description` and `detail`.
@@ -518,6 +551,15 @@ impl Denial {
         match self {
             Self::Unauthenticated(u) => &u.challenges,
             Self::Forbidden(r) => &r.challenges,
+            _ => &[],
+        }
+    }
+
+    /// Header fields to send besides the challenges and `Retry-After`
+    /// (those an authenticator set with [`Rejection::with_header`]).
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        match self {
+            Self::Unauthenticated(u) => u.rejection.headers(),
             _ => &[],
         }
     }

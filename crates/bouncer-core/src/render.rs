@@ -147,7 +147,8 @@ impl Rendered {
 
     /// Every header field to send: `content-type`, `cache-control:
     /// no-store`, one `www-authenticate` field line per challenge (in the
-    /// gate's order), and `retry-after` for 429 and 503.
+    /// gate's order), the denial's own fields ([`Denial::headers`], such
+    /// as `DPoP-Nonce`), and `retry-after` for 429 and 503.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -205,6 +206,9 @@ impl Denial {
         for challenge in self.challenges() {
             headers.append(WWW_AUTHENTICATE, challenge.to_header_value());
         }
+        for (name, value) in self.headers() {
+            headers.append(name.clone(), value.clone());
+        }
         if let Some(after) = self.retry_after() {
             headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(after)));
         }
@@ -251,6 +255,28 @@ mod tests {
         assert_eq!(bug.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(bug.retry_after(), None);
         assert_eq!(bug.code(), Code::InternalError);
+    }
+
+    #[test]
+    fn a_rejections_own_header_fields_are_sent() {
+        use crate::outcome::{Rejection, Unauthenticated};
+        use crate::reason::AuthnReason;
+        let nonce = http::HeaderName::from_static("dpop-nonce");
+        let rejection = Rejection::new(AuthnReason::InvalidToken)
+            .with_error_code("use_dpop_nonce")
+            .with_header(nonce.clone(), HeaderValue::from_static("n-1"));
+        let d = Denial::Unauthenticated(Box::new(Unauthenticated {
+            rejection,
+            status: StatusCode::UNAUTHORIZED,
+            challenges: vec![crate::Challenge::bare("DPoP")],
+        }));
+        let r = d.render(&RenderOptions::new());
+        assert_eq!(r.headers()[&nonce], "n-1");
+        assert_eq!(r.www_authenticate().count(), 1);
+        assert_eq!(r.code().as_str(), "invalid_token");
+        // Nothing else carries them.
+        let f = Denial::from(crate::ForbiddenReason::NotShared).render(&RenderOptions::new());
+        assert!(f.headers().get(&nonce).is_none());
     }
 
     #[test]

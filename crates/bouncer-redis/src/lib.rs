@@ -5,13 +5,14 @@
 //! one works on all, and failed-login counters add up across them.
 //!
 //! **Depend on this crate** when you run more than one instance. One
-//! [`RedisStore`] implements all three traits:
+//! [`RedisStore`] implements all four traits:
 //!
 //! | trait | keys (under the prefix) | expiry |
 //! |---|---|---|
 //! | [`RevocationStore`] | `revoked:<id>` | the token's `exp` |
 //! | [`SessionStore`] | `session:<sha256 of the id>` | the idle/absolute timeout |
 //! | [`CounterStore`] | `login-failures:…`, `totp-used:…` | the throttle window / code lifetime |
+//! | [`ReplayStore`](bouncer_store::ReplayStore) | `replay:<sha256 of the id>` (`SET NX PX`, atomic) | the id's window (DPoP proof `jti`s) |
 //!
 //! No optional features: everything above is always built.
 //!
@@ -44,6 +45,8 @@ use bouncer_core::Fault;
 use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Mutex;
+
+mod replay;
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]

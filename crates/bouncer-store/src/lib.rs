@@ -15,6 +15,7 @@
 //! | [`RevocationStore`] | bearer tokens (`jti` revocation at logout) | [`MemoryRevocationStore`] |
 //! | [`SessionStore`] | cookie sessions (`bouncer-session`) | [`MemorySessionStore`] |
 //! | [`CounterStore`] | login throttling, one-time TOTP codes | [`MemorySessionStore`] |
+//! | [`ReplayStore`] | one-time ids (DPoP proof `jti`s) | [`MemoryReplayStore`] |
 //!
 //! The memory stores read the time from a [`Clock`](bouncer_core::Clock)
 //! (`clock`, default the system clock), so that a gate or a session
@@ -23,8 +24,10 @@
 //!
 //! No optional features.
 
+mod replay;
 mod revocation;
 mod session;
 
+pub use replay::{MemoryReplayStore, ReplayStore, DEFAULT_REPLAY_CAPACITY};
 pub use revocation::{MemoryRevocationStore, RevocationStore};
 pub use session::{CounterStore, MemorySessionStore, SessionRecord, SessionState, SessionStore};

@@ -3,7 +3,7 @@
 //!
 //! | denial | gRPC status | also sent |
 //! |---|---|---|
-//! | 401 (any reason) | `UNAUTHENTICATED` (16) | `www-authenticate`: the HTTP challenges, one value each, same order |
+| 401 (any reason) | `UNAUTHENTICATED` (16) | `www-authenticate`: the HTTP challenges, one value each, same order; the denial's own fields (`dpop-nonce`) |
 //! | 403 (any reason) | `PERMISSION_DENIED` (7) | for `insufficient_scope`, the Bearer challenge with `error="insufficient_scope"` |
 //! | 404 (missing resource) | `NOT_FOUND` (5) | |
 //! | 429 | `RESOURCE_EXHAUSTED` (8) | `google.rpc.RetryInfo` |
@@ -70,6 +70,17 @@ pub fn denial_status(denial: &Denial, options: &RenderOptions) -> tonic::Status 
             .and_then(|v| MetadataValue::try_from(v).ok())
         {
             metadata.append(WWW_AUTHENTICATE, value);
+        }
+    }
+    // The denial's own fields (`DPoP-Nonce`), as metadata of the same name.
+    for (name, value) in denial.headers() {
+        let key = tonic::metadata::MetadataKey::from_bytes(name.as_str().as_bytes());
+        let value = value
+            .to_str()
+            .ok()
+            .and_then(|v| MetadataValue::try_from(v).ok());
+        if let (Ok(key), Some(value)) = (key, value) {
+            metadata.append(key, value);
         }
     }
     let code = rendered.code();

@@ -58,6 +58,9 @@ pub(super) fn unauthenticated(
     if let Some(step_up) = rejection.step_up() {
         ctx = ctx.with_step_up(step_up);
     }
+    if let Some(code) = rejection.error_code() {
+        ctx = ctx.with_error_code(code);
+    }
     let to = match failing {
         Some(scheme) => ErrorTo::Scheme(scheme, ctx),
         None => ErrorTo::Nobody,

@@ -13,7 +13,9 @@ use std::time::{Duration, SystemTime};
 
 use bouncer_core::Fault;
 use bouncer_redis::RedisStore;
-use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionState, SessionStore};
+use bouncer_store::{
+    CounterStore, ReplayStore, RevocationStore, SessionRecord, SessionState, SessionStore,
+};
 use bouncer_test::RedisServer;
 
 fn record() -> SessionRecord {
@@ -123,6 +125,11 @@ async fn outages_are_503_and_the_store_recovers() {
     assert_unavailable(store.is_revoked("jti:k").await);
     assert_unavailable(store.get("session:x").await);
     assert_unavailable(store.increment("c", Duration::from_secs(5)).await);
+    assert_unavailable(
+        store
+            .first_use("p", SystemTime::now() + Duration::from_secs(5))
+            .await,
+    );
     server.restart().unwrap();
     // The same store reconnects by itself (the data is gone: a new server).
     let mut ok = false;
@@ -163,4 +170,40 @@ async fn a_store_opened_while_redis_is_down_recovers() {
 fn debug_hides_the_url_password() {
     let store = RedisStore::open("redis://:hunter2@127.0.0.1:6379/0").unwrap();
     assert!(!format!("{store:?}").contains("hunter2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_is_used_once_across_stores_until_it_expires() {
+    let server = RedisServer::start().unwrap();
+    let one = RedisStore::open(&server.url()).unwrap();
+    let two = RedisStore::open(&server.url()).unwrap();
+    let until = SystemTime::now() + Duration::from_millis(600);
+    assert!(one.first_use("jkt.jti-1", until).await.unwrap());
+    assert!(
+        !two.first_use("jkt.jti-1", until).await.unwrap(),
+        "a replay on the other store"
+    );
+    assert!(!one.first_use("jkt.jti-1", until).await.unwrap());
+    assert!(two.first_use("jkt.jti-2", until).await.unwrap());
+    // At once from many tasks: exactly one first use.
+    let until = SystemTime::now() + Duration::from_secs(10);
+    let store = std::sync::Arc::new(one);
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.first_use("race", until).await.unwrap() })
+        })
+        .collect();
+    let mut firsts = 0;
+    for t in tasks {
+        firsts += usize::from(t.await.unwrap());
+    }
+    assert_eq!(firsts, 1);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        two.first_use("jkt.jti-1", SystemTime::now() + Duration::from_secs(1))
+            .await
+            .unwrap(),
+        "forgotten after its window"
+    );
 }
