@@ -3,7 +3,7 @@
 //!
 //! | denial | gRPC status | also sent |
 //! |---|---|---|
-| 401 (any reason) | `UNAUTHENTICATED` (16) | `www-authenticate`: the HTTP challenges, one value each, same order; the denial's own fields (`dpop-nonce`) |
+//! | 401 (any reason) | `UNAUTHENTICATED` (16) | `www-authenticate`: the HTTP challenges, one value each, same order; the denial's own fields (`dpop-nonce`) |
 //! | 403 (any reason) | `PERMISSION_DENIED` (7) | for `insufficient_scope`, the Bearer challenge with `error="insufficient_scope"` |
 //! | 404 (missing resource) | `NOT_FOUND` (5) | |
 //! | 429 | `RESOURCE_EXHAUSTED` (8) | `google.rpc.RetryInfo` |
