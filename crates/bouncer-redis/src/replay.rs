@@ -2,7 +2,7 @@
 //! the check and the record are one atomic step on the server and every
 //! instance pointed at it sees the same ids.
 
-use std::time::SystemTime;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bouncer_core::Fault;
@@ -26,10 +26,7 @@ pub(crate) fn replay_key(id: &str) -> String {
 
 #[async_trait]
 impl ReplayStore for RedisStore {
-    async fn first_use(&self, id: &str, until: SystemTime) -> Result<bool, Fault> {
-        // The TTL is measured on this host's clock, the one the window
-        // was judged by.
-        let ttl = until.duration_since(SystemTime::now()).unwrap_or_default();
+    async fn first_use(&self, id: &str, ttl: Duration) -> Result<bool, Fault> {
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.key("", &replay_key(id)))

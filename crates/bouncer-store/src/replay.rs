@@ -1,6 +1,11 @@
 //! One-time use of ids (DPoP proof `jti`s, RFC 9449 §11.1): "record this
-//! id until T; tell me whether it was already there", atomically, so that
-//! two instances that see the same proof at once let at most one through.
+//! id for a while; tell me whether it was already there", atomically, so
+//! that two instances that see the same proof at once let at most one
+//! through.
+//!
+//! The time is given as a duration from now, not an instant: the caller
+//! judges its window by the gate's clock, a shared store expires keys by
+//! its own, and a duration means the same on both.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -16,16 +21,16 @@ use bouncer_core::{Clock, Fault, SystemClock};
 /// answer must not let a replay in.
 #[async_trait]
 pub trait ReplayStore: Send + Sync + 'static {
-    /// Records `id` until `until`: `Ok(true)` if it was not recorded (the
+    /// Records `id` for `ttl`: `Ok(true)` if it was not recorded (the
     /// first use), `Ok(false)` if it already was (a replay). Check and
     /// record are one atomic step.
-    async fn first_use(&self, id: &str, until: SystemTime) -> Result<bool, Fault>;
+    async fn first_use(&self, id: &str, ttl: Duration) -> Result<bool, Fault>;
 }
 
 #[async_trait]
 impl<T: ReplayStore + ?Sized> ReplayStore for Arc<T> {
-    async fn first_use(&self, id: &str, until: SystemTime) -> Result<bool, Fault> {
-        (**self).first_use(id, until).await
+    async fn first_use(&self, id: &str, ttl: Duration) -> Result<bool, Fault> {
+        (**self).first_use(id, ttl).await
     }
 }
 
@@ -146,8 +151,9 @@ impl MemoryReplayStore {
 
 #[async_trait]
 impl ReplayStore for MemoryReplayStore {
-    async fn first_use(&self, id: &str, until: SystemTime) -> Result<bool, Fault> {
-        self.first_use_at(id, until, self.clock.now())
+    async fn first_use(&self, id: &str, ttl: Duration) -> Result<bool, Fault> {
+        let now = self.clock.now();
+        self.first_use_at(id, now.checked_add(ttl).unwrap_or(now), now)
     }
 }
 
@@ -187,7 +193,9 @@ mod tests {
     #[tokio::test]
     async fn the_async_method_reads_the_stores_clock() {
         let s = MemoryReplayStore::new().clock(|| at(1_000));
-        assert!(s.first_use("x", at(1_010)).await.unwrap());
-        assert!(!s.first_use("x", at(1_010)).await.unwrap());
+        let ttl = Duration::from_secs(10);
+        assert!(s.first_use("x", ttl).await.unwrap());
+        assert!(!s.first_use("x", ttl).await.unwrap());
+        assert!(!s.is_empty());
     }
 }
