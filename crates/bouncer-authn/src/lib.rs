@@ -12,6 +12,7 @@
 //! | Basic (RFC 7617) | [`basic`] | `malformed_credentials`, `invalid_credentials` |
 //! | Bearer JWT (RFC 6750, 8725, 9068) | [`jwt`] | `malformed_credentials`, `invalid_token`, `token_expired`, `token_revoked` |
 //! | API keys | [`api_key`] | `invalid_credentials` |
+//! | DPoP-bound JWT (RFC 9449) | `dpop` (feature `dpop`) | as Bearer, and `invalid_token` with `error="invalid_dpop_proof"` or `"use_dpop_nonce"` |
 //!
 //! Revocation stores are `bouncer-store`'s, re-exported in [`revocation`];
 //! cookie sessions with TOTP and login throttling are an application
@@ -29,6 +30,7 @@
 //! | `basic` | yes | the [`basic`] module (argon2id) |
 //! | `tokio` | yes | password hashing on tokio's blocking pool |
 //! | `serde` | no | the `config` module: credential stores from files |
+//! | `dpop` | no | the `dpop` module: DPoP proofs (RFC 9449) bound to JWT access tokens, replay store, server nonces |
 //! | `jwks` | no | `jwt::JwksSource` (keys over HTTPS with rotation) and `jwt::discover` (OIDC discovery) |
 //!
 //! **Why aws-lc-rs by default:** measured on the CI machine, it verifies
@@ -71,6 +73,8 @@ pub mod api_key;
 pub mod basic;
 #[cfg(all(feature = "serde", feature = "basic"))]
 pub mod config;
+#[cfg(feature = "dpop")]
+pub mod dpop;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 pub mod revocation;

@@ -24,6 +24,14 @@ pub struct Rejection {
     reason: AuthnReason,
     description: Option<Cow<'static, str>>,
     step_up: Option<StepUp>,
+    /// Rarely set: boxed, so that a rejection stays small on the common
+    /// path.
+    extra: Option<Box<RejectionExtra>>,
+}
+
+/// What a scheme adds to its 401 beyond reason and description.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct RejectionExtra {
     error_code: Option<&'static str>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -35,8 +43,7 @@ impl Rejection {
             reason,
             description: None,
             step_up: None,
-            error_code: None,
-            headers: Vec::new(),
+            extra: None,
         }
     }
 
@@ -47,7 +54,7 @@ impl Rejection {
     /// [`ChallengeContext::error_code`](crate::ChallengeContext::error_code);
     /// the problem body's `code` stays the reason's.
     pub fn with_error_code(mut self, code: &'static str) -> Self {
-        self.error_code = Some(code);
+        self.extra.get_or_insert_with(Box::default).error_code = Some(code);
         self
     }
 
@@ -55,18 +62,21 @@ impl Rejection {
     /// challenges (DPoP's `DPoP-Nonce`, RFC 9449 §9). Every adapter sends
     /// it through the one renderer. Keep it free of user input.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.extra
+            .get_or_insert_with(Box::default)
+            .headers
+            .push((name, value));
         self
     }
 
     /// The scheme's own `error` code, if it set one.
     pub fn error_code(&self) -> Option<&'static str> {
-        self.error_code
+        self.extra.as_ref().and_then(|e| e.error_code)
     }
 
     /// The extra response header fields.
     pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
-        &self.headers
+        self.extra.as_ref().map_or(&[], |e| e.headers.as_slice())
     }
 
     /// Replaces the description sent as `error_description` and `detail`.

@@ -2,6 +2,7 @@
 //! the check and the record are one atomic step on the server and every
 //! instance pointed at it sees the same ids.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,8 +19,7 @@ pub(crate) fn replay_key(id: &str) -> String {
     let mut key = String::with_capacity(7 + 64);
     key.push_str("replay:");
     for b in digest {
-        key.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        key.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+        let _ = write!(key, "{b:02x}");
     }
     key
 }

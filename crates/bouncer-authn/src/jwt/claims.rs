@@ -83,6 +83,28 @@ fn numeric_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D
     u64::deserialize(d).map(Some)
 }
 
+/// `cnf` (RFC 7800 §3.1). Only `jkt` is read; other members are ignored.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Confirmation {
+    /// The RFC 7638 SHA-256 thumbprint of the DPoP key the token is bound
+    /// to (RFC 9449 §6.1).
+    pub jkt: Option<String>,
+}
+
+/// The DPoP key a token is bound to (`cnf.jkt`), kept as an extension of
+/// the identity the token maps to: the Bearer scheme refuses such a token,
+/// the DPoP scheme requires it and compares it with the proof's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBinding(pub String);
+
+impl KeyBinding {
+    /// The thumbprint.
+    pub fn jkt(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Keycloak's `realm_access`.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct RealmAccess {
@@ -131,6 +153,9 @@ pub struct Claims {
     pub realm_access: Option<RealmAccess>,
     /// Auth0 permissions.
     pub permissions: Option<Vec<String>>,
+    /// Confirmation (RFC 7800): `cnf.jkt` binds the token to a DPoP key
+    /// (RFC 9449 §6).
+    pub cnf: Option<Confirmation>,
     /// The whole payload, for claims not modelled here (parsed on demand).
     #[serde(skip)]
     raw: Vec<u8>,
@@ -154,6 +179,7 @@ impl Claims {
             "auth_time" => self.auth_time.is_some(),
             "realm_access" => self.realm_access.is_some(),
             "permissions" => self.permissions.is_some(),
+            "cnf" => self.cnf.is_some(),
             "nbf" => self.nbf.is_some(),
             "iat" => self.iat.is_some(),
             other => self.get(other).is_some(),

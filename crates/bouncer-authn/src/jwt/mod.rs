@@ -61,9 +61,10 @@ use bouncer_core::{
     Rejection, RequestContext, SchemeName, StepUp,
 };
 
+pub(crate) use claims::unix_secs;
 pub use claims::{
-    default_identity, into_identity, Audience, Claims, ClaimsMapper, RealmAccess,
-    LOGTO_ORGANIZATION_AUDIENCE,
+    default_identity, into_identity, Audience, Claims, ClaimsMapper, Confirmation, KeyBinding,
+    RealmAccess, LOGTO_ORGANIZATION_AUDIENCE,
 };
 #[cfg(feature = "jwks")]
 use jwks::UnknownKid;
@@ -74,6 +75,7 @@ pub use keys::{
     MIN_RSA_BITS,
 };
 pub use validation::{DangerousJwtValidation, JwtValidation, MAX_LEEWAY};
+pub(crate) use verify::install_crypto_provider;
 pub use verify::{JwtError, JwtVerifier, SharedKeys, VerifiedToken};
 
 /// Re-exported so callers name algorithms without a direct dependency.
@@ -202,21 +204,50 @@ impl JwtAuthenticator {
             Rejection::new(reason).with_description(e.description())
         })?;
         let invalid = || Rejection::new(AuthnReason::InvalidToken);
-        match &self.mapper {
+        let binding = verified
+            .claims
+            .cnf
+            .as_ref()
+            .and_then(|c| c.jkt.clone())
+            .map(KeyBinding);
+        let mut identity = match &self.mapper {
             Some(m) => {
                 let identity = default_identity(&verified.claims, verified.revocation_id)
                     .ok_or_else(invalid)?;
-                m.map(&verified.claims, identity)
+                m.map(&verified.claims, identity)?
             }
-            None => into_identity(verified.claims, verified.revocation_id).ok_or_else(invalid),
+            None => into_identity(verified.claims, verified.revocation_id).ok_or_else(invalid)?,
+        };
+        if let Some(binding) = binding {
+            identity.insert_extension(binding);
         }
+        Ok(identity)
     }
 }
 
 impl JwtAuthenticator {
+    /// The realm.
+    pub(crate) fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// The revocation check of [`Authenticator::authenticate`].
+    pub(crate) async fn check_revoked(&self, identity: &Identity) -> Result<(), AuthnError> {
+        if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
+            if store.is_revoked(id).await? {
+                return Err(AuthnReason::TokenRevoked.into());
+            }
+        }
+        Ok(())
+    }
+
     /// Through the cache when there is one, at `now` (seconds since the
     /// epoch).
-    async fn identify_cached(&self, token: &str, now: u64) -> Result<Identity, AuthnError> {
+    pub(crate) async fn identify_cached(
+        &self,
+        token: &str,
+        now: u64,
+    ) -> Result<Identity, AuthnError> {
         let Some(cache) = &self.cache else {
             return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
@@ -277,6 +308,10 @@ impl JwtAuthenticator {
     }
 }
 
+/// Why a DPoP-bound token sent as a bearer token is refused.
+const BOUND_AS_BEARER: &str =
+    "the access token is bound to a DPoP key: send it with the DPoP scheme";
+
 /// The text after `Bearer ` of the only `Authorization` field, unchecked.
 fn quick_bearer(headers: &http::HeaderMap) -> Option<&str> {
     let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
@@ -292,10 +327,18 @@ fn quick_bearer(headers: &http::HeaderMap) -> Option<&str> {
 /// without a Bearer `Authorization`, `malformed_credentials` for anything
 /// that is not `Bearer <b64token>` in exactly one field.
 pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReason> {
+    scheme_token(headers, SCHEME)
+}
+
+/// The token68 of `Authorization: <scheme> <token>` (Bearer, DPoP).
+pub(crate) fn scheme_token<'h>(
+    headers: &'h http::HeaderMap,
+    name: &str,
+) -> Result<Option<&'h str>, AuthnReason> {
     let Some(scheme) = scheme_of(headers) else {
         return Ok(None);
     };
-    if !scheme.eq_ignore_ascii_case(SCHEME) {
+    if !scheme.eq_ignore_ascii_case(name) {
         return Ok(None);
     }
     let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
@@ -308,7 +351,7 @@ pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReas
     }
     let rest = value
         .trim_matches([' ', '\t'])
-        .get(SCHEME.len()..)
+        .get(name.len()..)
         .unwrap_or_default();
     // `1*SP` between scheme and token, then the token68 and nothing else.
     if !rest.starts_with(' ') {
@@ -352,11 +395,14 @@ impl Authenticator for JwtAuthenticator {
                 self.identify_cached(token, now).await?
             }
         };
-        if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
-            if store.is_revoked(id).await? {
-                return Err(AuthnReason::TokenRevoked.into());
-            }
+        // A DPoP-bound token is worth nothing without its key's proof
+        // (RFC 9449 §7.1): as a bearer token it is refused.
+        if identity.extension::<KeyBinding>().is_some() {
+            return Err(Rejection::new(AuthnReason::InvalidToken)
+                .with_description(BOUND_AS_BEARER)
+                .into());
         }
+        self.check_revoked(&identity).await?;
         Ok(Some(identity))
     }
 

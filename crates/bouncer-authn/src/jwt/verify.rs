@@ -233,7 +233,7 @@ mod prepared {
 /// both backend features (as `--all-features` does) cannot leave it
 /// undecided. aws-lc-rs wins when present: it is several times faster for
 /// RSA and ECDSA.
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     #[cfg(feature = "aws-lc-rs")]
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
     #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
