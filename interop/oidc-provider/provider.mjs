@@ -35,6 +35,9 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    // DPoP (RFC 9449): a token request with a DPoP proof gets a token bound
+    // to the proof's key (`cnf.jkt`).
+    dPoP: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => RESOURCES[0],
