@@ -2,8 +2,6 @@
 //! fake authenticators and path guard, with an account directory and an
 //! authorizer written here.
 
-use std::time::Duration;
-
 use bouncer_core::*;
 use bouncer_test::fakes::{FakeAuthenticator, FakePathGuard};
 use http::{Request, StatusCode};
