@@ -86,7 +86,7 @@ pub struct ChallengeContext<'a> {
     /// The unmet step-up requirement (`mfa_required`).
     pub step_up: Option<&'a StepUp>,
     /// The failing scheme's own `error` code, when its rejection set one
-    /// ([`Rejection::with_error_code`](crate::Rejection::with_error_code)).
+    /// ([`Unauthenticated::with_error_code`](crate::Unauthenticated::with_error_code)).
     pub error_code: Option<&'a str>,
 }
 

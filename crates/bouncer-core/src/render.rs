@@ -258,15 +258,15 @@ mod tests {
     }
 
     #[test]
-    fn a_rejections_own_header_fields_are_sent() {
-        use crate::outcome::{Rejection, Unauthenticated};
+    fn a_401s_own_header_fields_are_sent() {
+        use crate::outcome::{Unauthenticated, UnauthenticatedDenial};
         use crate::reason::AuthnReason;
         let nonce = http::HeaderName::from_static("dpop-nonce");
-        let rejection = Rejection::new(AuthnReason::InvalidToken)
+        let rejection = Unauthenticated::new(AuthnReason::InvalidToken)
             .with_error_code("use_dpop_nonce")
             .with_header(nonce.clone(), HeaderValue::from_static("n-1"));
-        let d = Denial::Unauthenticated(Box::new(Unauthenticated {
-            rejection,
+        let d = Denial::Unauthenticated(Box::new(UnauthenticatedDenial {
+            unauthenticated: rejection,
             status: StatusCode::UNAUTHORIZED,
             challenges: vec![crate::Challenge::bare("DPoP")],
         }));

@@ -72,8 +72,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bouncer_core::authorization::has_scheme;
 use bouncer_core::{
-    Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Identity, Rejection,
-    RequestContext, SchemeName, StepUp,
+    Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Identity, RequestContext,
+    SchemeName, StepUp, Unauthenticated,
 };
 use bouncer_store::ReplayStore;
 use http::{HeaderName, HeaderValue};
@@ -244,8 +244,8 @@ impl DpopAuthenticator {
         }
     }
 
-    fn proof_rejection(e: ProofError) -> Rejection {
-        Rejection::new(AuthnReason::InvalidToken)
+    fn proof_rejection(e: ProofError) -> Unauthenticated {
+        Unauthenticated::new(AuthnReason::InvalidToken)
             .with_description(e.description())
             .with_error_code(INVALID_DPOP_PROOF)
     }
@@ -286,7 +286,7 @@ impl Authenticator for DpopAuthenticator {
         let secs = crate::jwt::unix_secs(now);
         let identity = self.jwt.identify_cached(token, secs).await?;
         let Some(binding) = identity.extension::<KeyBinding>() else {
-            return Err(Rejection::new(AuthnReason::InvalidToken)
+            return Err(Unauthenticated::new(AuthnReason::InvalidToken)
                 .with_description("the access token is not bound to a DPoP key")
                 .into());
         };
@@ -315,7 +315,7 @@ impl Authenticator for DpopAuthenticator {
                 .as_deref()
                 .is_some_and(|n| nonces.is_valid(n, now));
             if !fresh {
-                let mut r = Rejection::new(AuthnReason::InvalidToken)
+                let mut r = Unauthenticated::new(AuthnReason::InvalidToken)
                     .with_description("a fresh DPoP nonce is required")
                     .with_error_code(USE_DPOP_NONCE);
                 if let Ok(v) = HeaderValue::from_str(&nonces.current(now)) {
