@@ -152,6 +152,54 @@ mod tests {
         );
     }
 
+    /// A scheme whose 401 carries a field of its own (as DPoP's
+    /// `DPoP-Nonce`).
+    struct Nonced;
+
+    #[async_trait::async_trait]
+    impl bouncer_core::Authenticator for Nonced {
+        fn scheme(&self) -> bouncer_core::SchemeName {
+            bouncer_core::SchemeName::from_static("nonced")
+        }
+        fn recognizes(&self, _: &RequestContext<'_>) -> bool {
+            true
+        }
+        async fn authenticate(
+            &self,
+            _: &RequestContext<'_>,
+        ) -> Result<Option<bouncer_core::Identity>, bouncer_core::AuthnError> {
+            Err(
+                bouncer_core::Unauthenticated::new(AuthnReason::InvalidToken)
+                    .with_header(
+                        http::HeaderName::from_static("dpop-nonce"),
+                        http::HeaderValue::from_static("n-1"),
+                    )
+                    .into(),
+            )
+        }
+        fn challenge(
+            &self,
+            _: Option<&bouncer_core::ChallengeContext<'_>>,
+        ) -> Option<bouncer_core::Challenge> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_401s_own_fields_become_metadata() {
+        let gate = Gate::builder().authenticator(Nonced).build();
+        let (parts, _) = http::Request::post("/p.S/M").body(()).unwrap().into_parts();
+        let verdict = gate
+            .decide(
+                &RequestContext::from_parts(&parts),
+                &Requirement::authenticated(),
+            )
+            .await;
+        let status = denial_status(verdict.decision().denial().unwrap(), &RenderOptions::new());
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert_eq!(status.metadata().get("dpop-nonce").unwrap(), "n-1");
+    }
+
     #[tokio::test]
     async fn a_401_carries_the_http_challenges_and_error_info() {
         let gate = Gate::builder().realm("api").build();
