@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use bouncer_authn::api_key::ApiKeyAuthenticator;
 use bouncer_authn::basic::{user_pass_from_headers, BasicAuthenticator, PasswordVerifierHandle};
 use bouncer_authn::config::CredentialsConfig;
+use bouncer_authn::dpop::DpopAuthenticator;
 use bouncer_authn::jwt::{self, Algorithm, JwtAuthenticator, JwtValidation, KeySet, VerifyKey};
 use bouncer_authn::revocation::{MemoryRevocationStore, RevocationStore};
 use bouncer_authz::{
@@ -39,6 +40,7 @@ use bouncer_session::{
     CounterStore, LoginError, MemoryMfaDirectory, MemorySessionStore, SessionConfig, SessionStore,
     Sessions,
 };
+use bouncer_store::{MemoryReplayStore, ReplayStore};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -78,6 +80,13 @@ pub struct Config {
     /// `BOUNCER_REDIS_URL`: share revocations, sessions and login counters
     /// through Redis (memory when unset).
     pub redis: Option<String>,
+    /// `BOUNCER_DPOP`: accept DPoP-bound tokens (RFC 9449) wherever Bearer
+    /// is accepted, and list the DPoP challenge there. Unset: off (the
+    /// contract's answers, Bearer only). A URL (`https://api.example`):
+    /// the public URL clients use, for the proofs' `htu`; any other value
+    /// (`on`): the request's `Host` over `http`. Proofs' `jti`s live in
+    /// Redis when `BOUNCER_REDIS_URL` is set, in memory otherwise.
+    pub dpop: Option<String>,
 }
 
 impl Config {
@@ -92,6 +101,7 @@ impl Config {
             jwks: var("BOUNCER_DEMO_JWKS").map(PathBuf::from),
             policy: var("BOUNCER_POLICY").map_or_else(default_policy_path, PathBuf::from),
             redis: var("BOUNCER_REDIS_URL"),
+            dpop: var("BOUNCER_DPOP"),
         })
     }
 }
@@ -140,14 +150,15 @@ pub fn build(config: &Config) -> Result<App, BoxError> {
 
     // Shared state: Redis when configured (every instance sees the same
     // logouts and sessions), memory otherwise.
-    let (revocations, session_store, counters): (
+    let (revocations, session_store, counters, replays): (
         Arc<dyn RevocationStore>,
         Arc<dyn SessionStore>,
         Arc<dyn CounterStore>,
+        Arc<dyn ReplayStore>,
     ) = match &config.redis {
         Some(url) => {
             let redis = Arc::new(RedisStore::open(url)?);
-            (redis.clone(), redis.clone(), redis)
+            (redis.clone(), redis.clone(), redis.clone(), redis)
         }
         None => {
             let memory = Arc::new(MemorySessionStore::new());
@@ -155,6 +166,7 @@ pub fn build(config: &Config) -> Result<App, BoxError> {
                 Arc::new(MemoryRevocationStore::new()),
                 memory.clone(),
                 memory,
+                Arc::new(MemoryReplayStore::new()),
             )
         }
     };
@@ -172,8 +184,18 @@ pub fn build(config: &Config) -> Result<App, BoxError> {
     .with_accounts(Arc::new(policy.clone()));
     let api_key = ApiKeyAuthenticator::header("x-api-key", credentials.api_key_store()?);
 
+    // DPoP on the same token verification as Bearer; registered only when
+    // enabled, so that otherwise no route lists its challenge.
+    let dpop = match config.dpop.as_deref() {
+        None => None,
+        Some(url) if url.contains("://") => {
+            Some(DpopAuthenticator::new(bearer.clone(), replays).origin(url)?)
+        }
+        Some(_) => Some(DpopAuthenticator::new(bearer.clone(), replays).origin_from_request(false)),
+    };
+
     let documents = Arc::new(Documents::seeded());
-    let gate = Gate::builder()
+    let mut gate = Gate::builder()
         .realm(REALM)
         .guard(guards.path_guard()?)
         .guard(guards.network_guard())
@@ -183,8 +205,11 @@ pub fn build(config: &Config) -> Result<App, BoxError> {
         .authenticator(api_key)
         .authenticator(sessions.authenticator())
         .accounts(policy.clone())
-        .authorizer(PolicyAuthorizer::new(policy.clone()).resources_arc(documents.clone()))
-        .build();
+        .authorizer(PolicyAuthorizer::new(policy.clone()).resources_arc(documents.clone()));
+    if let Some(dpop) = dpop {
+        gate = gate.authenticator(dpop);
+    }
+    let gate = gate.build();
 
     Ok(App {
         gate: Arc::new(gate),
@@ -202,20 +227,25 @@ pub mod require {
     use bouncer_core::route::RouteRequirement;
     use bouncer_core::{SchemeName, StepUp};
 
-    /// Any scheme; the session cookie is accepted wherever Bearer is
-    /// (contract §5).
+    /// Any scheme; the session cookie (and DPoP, when `BOUNCER_DPOP`
+    /// registers it) is accepted wherever Bearer is (contract §5).
     pub fn any() -> RouteRequirement {
         RouteRequirement::authenticated().schemes([
             SchemeName::BEARER,
             SchemeName::BASIC,
             SchemeName::API_KEY,
             SchemeName::SESSION,
+            bouncer_authn::dpop::SCHEME_NAME,
         ])
     }
 
-    /// Bearer (or the session cookie) only.
+    /// Bearer (or the session cookie, or DPoP) only.
     pub fn bearer() -> RouteRequirement {
-        RouteRequirement::authenticated().schemes([SchemeName::BEARER, SchemeName::SESSION])
+        RouteRequirement::authenticated().schemes([
+            SchemeName::BEARER,
+            SchemeName::SESSION,
+            bouncer_authn::dpop::SCHEME_NAME,
+        ])
     }
 
     /// `permission` in the path's `{org}`.

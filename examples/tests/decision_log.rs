@@ -93,6 +93,7 @@ async fn start(axum: bool) -> String {
         jwks: None,
         policy: app::default_policy_path(),
         redis: None,
+        dpop: None,
     };
     let app = app::build(&config).unwrap();
     let addr = if axum {

@@ -84,6 +84,7 @@ async fn start(redis: &str) -> Servers {
         jwks: Some(root().join("examples/quickstart/demo-keys/jwks.json")),
         policy: app::default_policy_path(),
         redis: Some(redis.to_owned()),
+        dpop: None,
     };
     let grpc = service::router(app::build(&config).unwrap()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -144,6 +144,7 @@ async fn start_with(f: Flavor, redis: Option<String>) -> Server {
             jwks: Some(demo_keys().join("jwks.json")),
             policy: app::default_policy_path(),
             redis,
+            dpop: None,
         },
     )
     .await
@@ -1576,6 +1577,7 @@ async fn a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys(f: Flavor) 
             jwks: Some(path),
             policy: app::default_policy_path(),
             redis: None,
+            dpop: None,
         },
     )
     .await;

@@ -26,6 +26,15 @@ pub(crate) fn unique_jti(sub: &str) -> String {
     format!("{sub}-{nanos:x}-{:x}-{n}", std::process::id())
 }
 
+/// The RFC 7638 thumbprint of `examples/quickstart/demo-keys/dpop-es256.pem`.
+pub(crate) fn demo_dpop_jkt() -> Result<String> {
+    let pem = std::fs::read(root().join("examples/quickstart/demo-keys/dpop-es256.pem"))
+        .context("reading the demo DPoP key")?;
+    let key = EncodingKey::from_ec_pem(&pem)?;
+    let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::ES256)?;
+    Ok(jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)?)
+}
+
 /// A demo token for the quickstart (see `usage`).
 pub(crate) fn mint(args: &[String]) -> Result<String> {
     let (sub, opts) = args.split_first().ok_or_else(|| anyhow!(usage()))?;
@@ -90,6 +99,11 @@ pub(crate) fn mint(args: &[String]) -> Result<String> {
             }
             "--no-jti" => {
                 obj.remove("jti");
+            }
+            "--dpop" => {
+                // Bound to the demo DPoP key (RFC 9449 §6.1): send it as
+                // `Authorization: DPoP` with a proof from `bouncer token proof`.
+                obj.insert("cnf".into(), json!({"jkt": demo_dpop_jkt()?}));
             }
             "--iss" => {
                 obj.insert("iss".into(), Value::String(value()?));

@@ -108,7 +108,7 @@ fn run(args: &[String]) -> Result<()> {
 
 fn usage() -> String {
     "usage: cargo xtask <test | lint | tidy | ci | bench | load | fuzz [seconds] | soak [seconds] | timing | token <sub> [--org ORG] [--logto-org ORG] [--scope \"a b\"] \
-     [--mfa] [--acr ACR] [--amr a,b] [--auth-age SECS] [--exp SECS] [--jti ID|--no-jti] \
+     [--mfa] [--acr ACR] [--amr a,b] [--auth-age SECS] [--exp SECS] [--jti ID|--no-jti] [--dpop] \
      [--alg HS256|RS256|ES256|EdDSA] [--kid KID] [--typ TYP] [--iss ISS] [--aud AUD] [--secret S] \
      | hash-password <pw> | api-key <key> | totp [secret]>"
         .to_owned()

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 
 mod explain;
 mod policy;
+mod proof;
 mod serve;
 mod token;
 
@@ -50,6 +51,9 @@ enum Command {
 enum TokenCommand {
     /// Decode a token (untrusted), its times, and with --jwks verify it.
     Inspect(token::InspectArgs),
+    /// Make a DPoP proof (RFC 9449) for one request, with the demo key or
+    /// --key.
+    Proof(proof::ProofArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Serve { config } => serve::main(&config),
         Command::Explain(args) => explain::main(&args),
         Command::Token(TokenCommand::Inspect(args)) => token::inspect(&args),
+        Command::Token(TokenCommand::Proof(args)) => proof::main(&args),
         Command::Policy(cmd) => policy::main(&cmd),
     }
 }
