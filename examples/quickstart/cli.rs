@@ -139,4 +139,13 @@ Sessions with MFA (erin has TOTP enrolled; `cargo xtask totp` prints her current
 "#,
         policy = config.policy.display(),
     );
+    if config.dpop.is_some() {
+        println!(
+            r#"DPoP (BOUNCER_DPOP): tokens bound to the demo DPoP key, with a proof per request:
+  DPOP=$(cargo xtask token alice --org acme --dpop)
+  curl -i -H "Authorization: DPoP $DPOP" -H "DPoP: $(cargo run -q -p bouncer-cli -- token proof --htm GET --htu {base}/me --token $DPOP)" {base}/me   # 200
+  curl -i -H "Authorization: Bearer $DPOP" {base}/me                  # 401 invalid_token (bound to a key)
+"#
+        );
+    }
 }

@@ -84,6 +84,8 @@ on_both!(
     contract_section_5_sessions_and_mfa,
     two_instances_share_one_redis_and_survive_its_outage,
     attack_suite_is_always_refused,
+    dpop_attack_suite_is_always_refused,
+    dpop_bound_demo_tokens_on_bearer_routes,
     unrelated_cookies_are_not_session_credentials,
     a_demo_jwks_with_symmetric_keys_trusts_only_its_public_keys,
 );
@@ -1528,6 +1530,296 @@ async fn attack_suite_is_always_refused(f: Flavor) {
         )
         .await;
     assert_eq!(r.status, 401);
+}
+
+/// The quickstart with `BOUNCER_DPOP` on (the request's `Host` over http).
+async fn start_dpop(f: Flavor) -> Server {
+    start_config(
+        f,
+        app::Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            secret: app::DEFAULT_DEMO_SECRET.into(),
+            jwks: Some(demo_keys().join("jwks.json")),
+            policy: app::default_policy_path(),
+            redis: None,
+            dpop: Some("on".into()),
+        },
+    )
+    .await
+}
+
+fn dpop_key() -> bouncer_authn::dpop::ProofSigner {
+    let pem = std::fs::read(demo_keys().join("dpop-es256.pem")).unwrap();
+    bouncer_authn::dpop::ProofSigner::from_pem(Algorithm::ES256, &pem).unwrap()
+}
+
+/// A demo token bound to `jkt`, as `cargo xtask token <sub> --dpop` makes.
+fn bound(c: Value, jkt: &str) -> String {
+    sign(
+        Algorithm::HS256,
+        None,
+        Some("at+jwt"),
+        &with(c, "cnf", json!({ "jkt": jkt })),
+    )
+}
+
+/// `cargo xtask token alice --org acme --dpop` with a proof from `bouncer
+/// token proof`: the DPoP-bound demo token is accepted wherever Bearer is,
+/// its 401s list both challenges, and as a bearer token it is refused.
+async fn dpop_bound_demo_tokens_on_bearer_routes(f: Flavor) {
+    let s = start_dpop(f).await;
+    let key = dpop_key();
+    let alice = bound(
+        with(claims("alice"), "organization_id", json!("acme")),
+        key.jkt(),
+    );
+    let auth = format!("DPoP {alice}");
+    let proof = |m: &str, path: &str| {
+        key.proof(
+            m,
+            &format!("{}{path}", s.base),
+            now(),
+            &format!("p-{}", rand_id()),
+            Some(&alice),
+            None,
+        )
+        .unwrap()
+    };
+    let p = proof("GET", "/orgs/acme/documents");
+    let r = s
+        .expect(
+            GET,
+            "/orgs/acme/documents",
+            &[(A, &auth), ("dpop", &p)],
+            200,
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let p = proof("GET", "/me");
+    let r = s.get("/me", &[(A, &auth), ("dpop", &p)]).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["sub"].as_str()),
+        (200, Some("alice"))
+    );
+    // Authorization still applies: alice is an editor in acme only.
+    let p = proof("GET", "/orgs/globex/documents");
+    s.expect(
+        GET,
+        "/orgs/globex/documents",
+        &[(A, &auth), ("dpop", &p)],
+        403,
+        "tenant_mismatch",
+    )
+    .await;
+    // A replayed proof.
+    s.expect(
+        GET,
+        "/me",
+        &[(A, &auth), ("dpop", &p)],
+        401,
+        "invalid_token",
+    )
+    .await;
+    // As a bearer token: refused, and both challenges are listed.
+    let r = s
+        .expect(
+            GET,
+            "/me",
+            &[(A, &format!("Bearer {alice}"))],
+            401,
+            "invalid_token",
+        )
+        .await;
+    assert_eq!(r.challenge("Bearer").get("error"), Some("invalid_token"));
+    assert!(r
+        .challenge("DPoP")
+        .get("algs")
+        .is_some_and(|a| a.contains("ES256")));
+    // The Bearer-only admin routes take DPoP too, and list its challenge.
+    let r = s
+        .expect(GET, "/admin/audit", &[], 401, "missing_credentials")
+        .await;
+    let schemes: Vec<String> = r
+        .challenges()
+        .iter()
+        .map(|c| c.scheme().to_owned())
+        .collect();
+    assert_eq!(schemes, ["Bearer", "DPoP"]);
+    let erin = bound(mfa("erin"), key.jkt());
+    let p = key
+        .proof(
+            "GET",
+            &format!("{}/admin/audit", s.base),
+            now(),
+            &format!("p-{}", rand_id()),
+            Some(&erin),
+            None,
+        )
+        .unwrap();
+    s.expect(
+        GET,
+        "/admin/audit",
+        &[(A, &format!("DPoP {erin}")), ("dpop", &p)],
+        200,
+        "",
+    )
+    .await;
+    // Plain demo tokens work as before.
+    s.expect(GET, "/me", &[(A, &hs(&claims("bob")))], 200, "")
+        .await;
+}
+
+/// The DPoP abuse cases, through the real router: every one is a 401 with
+/// the DPoP challenge saying what failed, never a 5xx, never an allow.
+async fn dpop_attack_suite_is_always_refused(f: Flavor) {
+    let s = start_dpop(f).await;
+    let key = dpop_key();
+    let token = bound(claims("alice"), key.jkt());
+    let htu = format!("{}/me", s.base);
+    let ath = bouncer_authn::dpop::access_token_hash(&token);
+    let b64 = |v: &Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+    };
+    let claims_with = |extra: Value| {
+        let mut c = json!({"jti": format!("a-{}", rand_id()), "htm": "GET", "htu": htu, "iat": now(), "ath": ath});
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        c
+    };
+    let signed = |extra: Value| key.sign_raw(&key.header(), &claims_with(extra)).unwrap();
+    let mut private = key.header();
+    private["jwk"]["d"] = json!("cStZfvdDRFe1_h0dDVJh7zM-NesKC-qO6ojA8DFZ8Q");
+    let symmetric = {
+        let h = json!({"typ": "dpop+jwt", "alg": "HS256", "jwk": {"kty": "oct", "k": b64(&json!("k"))}});
+        let msg = format!("{}.{}", b64(&h), b64(&claims_with(json!({}))));
+        let sig = jsonwebtoken::crypto::sign(
+            msg.as_bytes(),
+            &EncodingKey::from_secret(b"attacker-secret-attacker-secret-32"),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{msg}.{sig}")
+    };
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"typ": "dpop+jwt", "alg": "none", "jwk": key.public_jwk()})),
+        b64(&claims_with(json!({})))
+    );
+    let replayed = signed(json!({}));
+    let attacker = bouncer_authn::dpop::ProofSigner::from_pem(
+        Algorithm::ES256,
+        &std::fs::read(demo_keys().join("ec256.pem")).unwrap(),
+    )
+    .unwrap();
+    let mut attacks: Vec<(&str, String)> = vec![
+        ("wrong htm", signed(json!({"htm": "POST"}))),
+        (
+            "wrong htu",
+            signed(json!({"htu": format!("{}/orgs/acme/documents", s.base)})),
+        ),
+        (
+            "htu of another host",
+            signed(json!({"htu": "http://evil.example/me"})),
+        ),
+        ("stale iat", signed(json!({"iat": now() - 600}))),
+        ("iat in the future", signed(json!({"iat": now() + 600}))),
+        ("missing ath", signed(json!({"ath": null}))),
+        (
+            "ath of another token",
+            signed(json!({"ath": bouncer_authn::dpop::access_token_hash("x")})),
+        ),
+        ("missing jti", signed(json!({"jti": null}))),
+        (
+            "private key in jwk",
+            key.sign_raw(&private, &claims_with(json!({}))).unwrap(),
+        ),
+        ("symmetric alg", symmetric),
+        ("alg none", none),
+        ("typ JWT", {
+            let mut h = key.header();
+            h.insert("typ".into(), json!("JWT"));
+            key.sign_raw(&h, &claims_with(json!({}))).unwrap()
+        }),
+        (
+            "proof by another key (cnf.jkt mismatch)",
+            attacker
+                .sign_raw(&attacker.header(), &claims_with(json!({})))
+                .unwrap(),
+        ),
+        (
+            "signature stripped",
+            format!("{}.", replayed.rsplit_once('.').unwrap().0),
+        ),
+        ("huge proof", "a".repeat(20_000)),
+    ];
+    // The first use passes; the same proof again is the replay.
+    s.expect(
+        GET,
+        "/me",
+        &[(A, &format!("DPoP {token}")), ("dpop", &replayed)],
+        200,
+        "",
+    )
+    .await;
+    attacks.push(("replayed jti", replayed));
+    let auth = format!("DPoP {token}");
+    for (name, proof) in &attacks {
+        let r = s
+            .send(Method::GET, "/me", &[(A, &auth), ("dpop", proof)], None)
+            .await;
+        if r.status.as_u16() == 431 || r.status.as_u16() == 400 {
+            continue; // a size limit in front of bouncer
+        }
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (401, "invalid_token"),
+            "{name}: {}",
+            r.body
+        );
+        assert_eq!(
+            r.challenge("DPoP").get("error"),
+            Some("invalid_dpop_proof"),
+            "{name}"
+        );
+    }
+    // The bound token as a bearer token, and an unbound one as DPoP.
+    let r = s
+        .expect(
+            GET,
+            "/me",
+            &[(A, &format!("Bearer {token}"))],
+            401,
+            "invalid_token",
+        )
+        .await;
+    assert_eq!(r.challenge("Bearer").get("error"), Some("invalid_token"));
+    let plain = sign(Algorithm::HS256, None, Some("at+jwt"), &claims("alice"));
+    let p = key
+        .proof(
+            "GET",
+            &htu,
+            now(),
+            &format!("a-{}", rand_id()),
+            Some(&plain),
+            None,
+        )
+        .unwrap();
+    let r = s
+        .expect(
+            GET,
+            "/me",
+            &[(A, &format!("DPoP {plain}")), ("dpop", &p)],
+            401,
+            "invalid_token",
+        )
+        .await;
+    assert_eq!(r.challenge("DPoP").get("error"), Some("invalid_token"));
 }
 
 /// Only a cookie named exactly `bouncer_session` is a session credential:
