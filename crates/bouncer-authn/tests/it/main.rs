@@ -7,6 +7,7 @@
 )]
 
 mod basic;
+mod dpop;
 mod jwks;
 mod jwt;
 mod props;
