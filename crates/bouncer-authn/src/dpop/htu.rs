@@ -210,4 +210,13 @@ mod tests {
             Some("https://api.example/")
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalizing_twice_changes_nothing(uri in "(https?|HTTP)://[a-zA-Z0-9.:\\[\\]@%-]{0,20}(/[a-zA-Z0-9./%~?#-]{0,30})?") {
+            if let Some(n) = normalize_htu(&uri) {
+                proptest::prop_assert_eq!(normalize_htu(&n), Some(n));
+            }
+        }
+    }
 }

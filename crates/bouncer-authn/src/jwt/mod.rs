@@ -61,6 +61,7 @@ use bouncer_core::{
     RequestContext, SchemeName, StepUp, Unauthenticated,
 };
 
+#[cfg(feature = "dpop")]
 pub(crate) use claims::unix_secs;
 pub use claims::{
     default_identity, into_identity, Audience, Claims, ClaimsMapper, Confirmation, KeyBinding,
@@ -75,6 +76,7 @@ pub use keys::{
     MIN_RSA_BITS,
 };
 pub use validation::{DangerousJwtValidation, JwtValidation, MAX_LEEWAY};
+#[cfg(feature = "dpop")]
 pub(crate) use verify::install_crypto_provider;
 pub use verify::{JwtError, JwtVerifier, SharedKeys, VerifiedToken};
 
@@ -227,6 +229,7 @@ impl JwtAuthenticator {
 
 impl JwtAuthenticator {
     /// The realm.
+    #[cfg(feature = "dpop")]
     pub(crate) fn realm(&self) -> &str {
         &self.realm
     }
