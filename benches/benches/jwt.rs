@@ -1,5 +1,6 @@
 //! Bearer JWT authentication: bouncer against jsonwebtoken's own `decode`
-//! of the same tokens, and RS256/ES256 against a raw aws-lc-rs verify.
+//! of the same tokens, RS256/ES256 against a raw aws-lc-rs verify, and
+//! DPoP-bound tokens with their proofs beside the plain bearer path.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
@@ -168,6 +169,104 @@ fn asymmetric(c: &mut Criterion) {
     }
 }
 
+/// DPoP (RFC 9449): an HS256 token bound to an ES256 key, with a fresh
+/// proof per request (signed outside the measurement), through the whole
+/// scheme: token, proof signature and claims, binding, replay store.
+/// Beside it the same token's plain bearer path, and the proof check alone.
+fn dpop(c: &mut Criterion) {
+    use bouncer_authn::dpop::{normalize_htu, DpopAuthenticator, ProofRequest, ProofSigner};
+    use bouncer_store::MemoryReplayStore;
+
+    let signer = ProofSigner::from_pem(Algorithm::ES256, EC_PEM).unwrap();
+    let keys = || {
+        KeySet::new()
+            .with(VerifyKey::hmac(Algorithm::HS256, SECRET).unwrap())
+            .unwrap()
+    };
+    let mut bound = claims();
+    bound["cnf"] = serde_json::json!({"jkt": signer.jkt()});
+    let key = EncodingKey::from_secret(SECRET);
+    let bound = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &bound, &key).unwrap();
+    let plain_token = token(Algorithm::HS256, &key);
+    let revocations = Arc::new(MemoryRevocationStore::new());
+    let bearer = JwtAuthenticator::new("b", keys(), JwtValidation::new(ISS, AUD))
+        .revocation(revocations.clone());
+    let jwt =
+        JwtAuthenticator::new("b", keys(), JwtValidation::new(ISS, AUD)).revocation(revocations);
+    let replays = Arc::new(MemoryReplayStore::new().capacity(usize::MAX));
+    let scheme = DpopAuthenticator::new(jwt, replays)
+        .origin("https://api.bouncer.test")
+        .unwrap();
+    let htu = "https://api.bouncer.test/docs";
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let counter = std::cell::Cell::new(0u64);
+    let fresh = || {
+        counter.set(counter.get() + 1);
+        let proof = signer
+            .proof(
+                "GET",
+                htu,
+                now(),
+                &format!("bench-{}", counter.get()),
+                Some(&bound),
+                None,
+            )
+            .unwrap();
+        http::Request::get("/docs")
+            .header("authorization", format!("DPoP {bound}"))
+            .header("dpop", proof)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    };
+
+    let mut group = c.benchmark_group("jwt_dpop");
+    let p = parts(&plain_token);
+    let ctx = RequestContext::from_parts(&p);
+    group.bench_function("bearer_hs256", |b| {
+        b.iter(|| {
+            black_box(
+                now_or_never(bearer.authenticate(black_box(&ctx)))
+                    .unwrap()
+                    .unwrap(),
+            )
+        })
+    });
+    group.bench_function("dpop_hs256_es256_proof", |b| {
+        b.iter_batched(
+            fresh,
+            |p| {
+                let ctx = RequestContext::from_parts(&p);
+                black_box(now_or_never(scheme.authenticate(&ctx)).unwrap().unwrap())
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    let normalized = normalize_htu(htu).unwrap();
+    let proof = signer
+        .proof("GET", htu, now(), "one", Some(&bound), None)
+        .unwrap();
+    let validator = bouncer_authn::dpop::ProofValidator::new();
+    group.bench_function("proof_validate_es256", |b| {
+        b.iter(|| {
+            let req = ProofRequest {
+                method: "GET",
+                htu: &normalized,
+                access_token: &bound,
+                now: now(),
+            };
+            black_box(validator.validate(black_box(&proof), &req).unwrap())
+        })
+    });
+    group.finish();
+}
+
 fn base64_url(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -175,5 +274,5 @@ fn base64_url(s: &str) -> Vec<u8> {
         .unwrap()
 }
 
-criterion_group!(benches, hs256, asymmetric);
+criterion_group!(benches, hs256, asymmetric, dpop);
 criterion_main!(benches);
