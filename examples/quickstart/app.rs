@@ -124,6 +124,14 @@ pub struct App {
     client_ip: ClientIpResolver,
 }
 
+/// Revocations, sessions, counters and DPoP proof ids.
+type Stores = (
+    Arc<dyn RevocationStore>,
+    Arc<dyn SessionStore>,
+    Arc<dyn CounterStore>,
+    Arc<dyn ReplayStore>,
+);
+
 /// Builds the gate, the stores and the documents.
 pub fn build(config: &Config) -> Result<App, BoxError> {
     // One file, one loader per part: the policy, `[guards]` and
@@ -150,12 +158,7 @@ pub fn build(config: &Config) -> Result<App, BoxError> {
 
     // Shared state: Redis when configured (every instance sees the same
     // logouts and sessions), memory otherwise.
-    let (revocations, session_store, counters, replays): (
-        Arc<dyn RevocationStore>,
-        Arc<dyn SessionStore>,
-        Arc<dyn CounterStore>,
-        Arc<dyn ReplayStore>,
-    ) = match &config.redis {
+    let (revocations, session_store, counters, replays): Stores = match &config.redis {
         Some(url) => {
             let redis = Arc::new(RedisStore::open(url)?);
             (redis.clone(), redis.clone(), redis.clone(), redis)
