@@ -766,6 +766,27 @@ pub(crate) fn report(memory: &[String], load: &LoadResults) -> Result<String> {
             b / raw <= 1.2,
         );
     }
+    // DPoP: the proof costs about one ES256 verify over the bearer path.
+    let bearer = m("jwt_dpop/bearer_hs256");
+    let dpop = m("jwt_dpop/dpop_hs256_es256_proof");
+    let es256_raw = m("jwt_es256/aws_lc_rs_raw_verify");
+    row(
+        "DPoP authentication (HS256 token + ES256 proof, binding, replay store)",
+        dpop,
+        bearer,
+        "HS256 bearer",
+        "≤ bearer + 1.5× ES256 verify",
+        dpop - bearer <= 1.5 * es256_raw,
+    );
+    let proof = m("jwt_dpop/proof_validate_es256");
+    row(
+        "DPoP proof check alone (ES256: header, jwk, thumbprint, signature, claims)",
+        proof,
+        es256_raw,
+        "raw aws-lc-rs ES256 verify",
+        "(for reference)",
+        true,
+    );
     let cached = m("jwt_hs256/bouncer_authenticate_cached");
     writeln!(
         r,

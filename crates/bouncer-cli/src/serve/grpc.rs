@@ -402,6 +402,62 @@ mod tests {
         assert_eq!(denied(&forbidden).status.unwrap().code, 7);
     }
 
+    /// A scheme whose 401 carries a field of its own (DPoP's `DPoP-Nonce`).
+    struct Nonced;
+
+    #[async_trait::async_trait]
+    impl bouncer_core::Authenticator for Nonced {
+        fn scheme(&self) -> bouncer_core::SchemeName {
+            bouncer_core::SchemeName::from_static("nonced")
+        }
+        fn recognizes(&self, _: &bouncer_core::RequestContext<'_>) -> bool {
+            true
+        }
+        async fn authenticate(
+            &self,
+            _: &bouncer_core::RequestContext<'_>,
+        ) -> Result<Option<bouncer_core::Identity>, bouncer_core::AuthnError> {
+            Err(
+                bouncer_core::Unauthenticated::new(bouncer_core::AuthnReason::InvalidToken)
+                    .with_header(
+                        http::HeaderName::from_static("dpop-nonce"),
+                        http::HeaderValue::from_static("n-1"),
+                    )
+                    .into(),
+            )
+        }
+        fn challenge(&self, _: Option<&bouncer_core::ChallengeContext<'_>>) -> Option<Challenge> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_401s_own_fields_reach_the_proxy() {
+        let gate = bouncer_core::Gate::builder().authenticator(Nonced).build();
+        let (parts, ()) = http::Request::get("/x").body(()).unwrap().into_parts();
+        let verdict = gate
+            .decide(
+                &bouncer_core::RequestContext::from_parts(&parts),
+                &bouncer_core::Requirement::authenticated(),
+            )
+            .await;
+        let rendered = verdict
+            .decision()
+            .denial()
+            .unwrap()
+            .render(&RenderOptions::new());
+        let Some(HttpResponse::DeniedResponse(d)) = denied(&rendered).http_response else {
+            panic!("not denied")
+        };
+        let nonce = d
+            .headers
+            .iter()
+            .filter_map(|h| h.header.as_ref())
+            .find(|h| h.key == "dpop-nonce")
+            .map(|h| h.value.clone());
+        assert_eq!(nonce.as_deref(), Some("n-1"));
+    }
+
     #[test]
     fn challenges_are_appended_one_by_one() {
         let mut headers = HeaderMap::new();
