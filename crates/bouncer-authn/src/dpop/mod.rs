@@ -328,7 +328,10 @@ impl Authenticator for DpopAuthenticator {
         // Last, so that only a request that would be allowed spends a
         // write; scoped by the key, so nobody can burn another key's ids.
         let id = format!("dpop:{}.{}", proof.jkt, proof.jti);
-        let ttl = self.proofs.window() + Duration::from_secs(1);
+        // Until the proof could no longer be accepted: `iat` + window (an
+        // `iat` a little ahead of our clock stays acceptable longer).
+        let last = proof.iat.saturating_add(self.proofs.window().as_secs());
+        let ttl = Duration::from_secs(last.saturating_sub(secs).saturating_add(1));
         if !self.replay.first_use(&id, ttl).await? {
             return Err(Self::proof_rejection(ProofError::Replayed).into());
         }

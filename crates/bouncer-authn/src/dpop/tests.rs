@@ -653,3 +653,40 @@ fn the_jti_window_follows_the_gates_clock() {
         "the jti was recorded before the request was allowed"
     );
 }
+
+/// Records what it is asked, and says "first use".
+#[derive(Default)]
+struct Recording(std::sync::Mutex<Vec<Duration>>);
+
+#[async_trait]
+impl ReplayStore for Recording {
+    async fn first_use(&self, _id: &str, ttl: Duration) -> Result<bool, Fault> {
+        self.0.lock().unwrap().push(ttl);
+        Ok(true)
+    }
+}
+
+#[test]
+fn a_jti_is_kept_as_long_as_its_proof_could_be_accepted() {
+    let s = signer();
+    let t = token(Some(s.jkt()));
+    let store = Arc::new(Recording::default());
+    let a = DpopAuthenticator::new(jwt(), store.clone())
+        .origin(ORIGIN)
+        .unwrap();
+    let g = gate_with(a, T0);
+    let window = ProofValidator::new().window().as_secs();
+    // Made now, 30 s ago, and 5 s ahead of our clock.
+    for (iat, left) in [(T0, window), (T0 - 30, window - 30), (T0 + 5, window + 5)] {
+        let p = proof_for(&s, "GET", "https://api.dpop.test/docs", iat, &t);
+        let v = decide(
+            &g,
+            "GET",
+            "/docs",
+            &[("authorization", &format!("DPoP {t}")), ("dpop", &p)],
+        );
+        assert_eq!(outcome(&v).0, "allow");
+        let ttl = store.0.lock().unwrap().pop().unwrap();
+        assert_eq!(ttl, Duration::from_secs(left + 1), "iat {iat}");
+    }
+}
