@@ -45,6 +45,8 @@
 mod cache;
 mod claims;
 #[cfg(feature = "jwks")]
+mod discovery;
+#[cfg(feature = "jwks")]
 mod jwks;
 mod keys;
 mod validation;
@@ -66,7 +68,9 @@ pub use claims::{
     LOGTO_ORGANIZATION_AUDIENCE,
 };
 #[cfg(feature = "jwks")]
-use jwks::UnknownKid;
+pub use discovery::discover_issuer;
+#[cfg(feature = "jwks")]
+use jwks::Refetch;
 #[cfg(feature = "jwks")]
 pub use jwks::{discover, JwksConfig, JwksError, JwksSource, ProviderMetadata};
 pub use keys::{
@@ -137,8 +141,11 @@ impl JwtAuthenticator {
     }
 
     /// Bearer JWTs verified with the keys of a [`JwksSource`]: an unknown
-    /// `kid` refreshes the set (single-flight, rate-limited), and a
-    /// provider that cannot be reached is 503, never 401.
+    /// `kid`, or a signature failing under a known one, refreshes the set
+    /// (single-flight, rate-limited). With no usable keys (never fetched,
+    /// or stale past the bound) and a provider that cannot be reached, a
+    /// token is 503, never 401; with usable keys, a token none of them
+    /// verifies is `invalid_token`.
     #[cfg(feature = "jwks")]
     pub fn from_jwks(
         realm: impl Into<String>,
@@ -235,7 +242,9 @@ impl JwtAuthenticator {
         Ok(identity)
     }
 
-    /// Verifies, refreshing the key source for an unknown `kid`.
+    /// Verifies, refreshing the key source for an unknown `kid` or a
+    /// signature that fails under a known one (a key rotated under the same
+    /// `kid`).
     #[cfg(feature = "jwks")]
     async fn verify_refreshing(
         &self,
@@ -245,23 +254,22 @@ impl JwtAuthenticator {
         let Some(source) = &self.source else {
             return Ok(self.verifier.verify_at(token, now));
         };
-        if !source.is_usable() && source.unknown_kid().await != UnknownKid::Refreshed {
-            // Known keys are past their bound and the provider does not answer.
+        if !source.is_usable() && source.refetch().await != Refetch::Refreshed {
+            // No keys yet, or past their bound, and the provider does not answer.
             return Err(source.unavailable());
         }
         match self.verifier.verify_at(token, now) {
-            Err(JwtError::UnknownKey) => match source.unknown_kid().await {
-                UnknownKid::Refreshed => Ok(self.verifier.verify_at(token, now)),
-                UnknownKid::Absent => Ok(Err(JwtError::UnknownKey)),
+            Err(e @ (JwtError::UnknownKey | JwtError::BadSignature)) => match source.refetch().await
+            {
+                Refetch::Refreshed => Ok(self.verifier.verify_at(token, now)),
+                Refetch::Absent => Ok(Err(e)),
                 // Known keys still usable: the provider being down does not
-                // make an unknown kid plausible; only with no usable keys
-                // at all is it our failure (503).
-                UnknownKid::Unreachable
-                    if source.is_usable() && !self.verifier.keys().is_empty() =>
-                {
-                    Ok(Err(JwtError::UnknownKey))
+                // make the token plausible; only with no usable keys at all
+                // is it our failure (503).
+                Refetch::Unreachable if source.is_usable() && !self.verifier.keys().is_empty() => {
+                    Ok(Err(e))
                 }
-                UnknownKid::Unreachable => Err(source.unavailable()),
+                Refetch::Unreachable => Err(source.unavailable()),
             },
             other => Ok(other),
         }
