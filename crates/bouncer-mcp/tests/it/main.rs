@@ -1,0 +1,1 @@
+//! The MCP profile over real HTTP against a loopback authorization server.
