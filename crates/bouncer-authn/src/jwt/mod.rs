@@ -224,7 +224,7 @@ impl JwtAuthenticator {
     /// Through the cache when there is one, at `now` (seconds since the
     /// epoch).
     async fn identify_cached(&self, token: &str, now: u64) -> Result<Identity, AuthnError> {
-        let Some(cache) = &self.cache else {
+        let Some(cache) = self.cache.as_ref().filter(|_| self.keys_usable()) else {
             return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
         let generation = self.verifier.keys_generation();
@@ -240,6 +240,16 @@ impl JwtAuthenticator {
             cache.insert(token, &identity, exp, self.verifier.keys_generation());
         }
         Ok(identity)
+    }
+
+    /// Whether the keys may be used: a key source's past its staleness
+    /// bound may not, and neither may tokens cached under them.
+    fn keys_usable(&self) -> bool {
+        #[cfg(feature = "jwks")]
+        if let Some(source) = &self.source {
+            return source.is_usable();
+        }
+        true
     }
 
     /// Verifies, refreshing the key source for an unknown `kid` or a
@@ -347,7 +357,7 @@ impl Authenticator for JwtAuthenticator {
         let now = claims::unix_secs(request.now());
         // A token the cache knows was valid syntax when it was verified:
         // look it up before checking the syntax again.
-        let cached = self.cache.as_ref().and_then(|c| {
+        let cached = self.cache.as_ref().filter(|_| self.keys_usable()).and_then(|c| {
             let raw = quick_bearer(request.headers())?;
             c.get(raw, now, self.verifier.keys_generation())
         });
