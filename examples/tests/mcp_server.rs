@@ -132,7 +132,9 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
     assert!(res.headers().contains_key("retry-after"));
 
     // No token: rmcp's client sees the 401 and its challenge.
-    let error = client(&mcp, None).await.err().expect("a 401 on initialize");
+    let Err(error) = client(&mcp, None).await else {
+        panic!("a 401 on initialize")
+    };
     let challenge = bearer(error.auth_challenge().expect("the 401's challenge"));
     assert_eq!(challenge.get("resource_metadata"), Some(metadata_url.as_str()));
 
@@ -161,7 +163,9 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
 
     // A token for another resource is a 401 invalid_token, never a 403.
     let other = auth.access_token("alice", "http://127.0.0.1:1/mcp", "mcp:tools:echo");
-    let error = client(&mcp, Some(&other)).await.err().expect("a 401");
+    let Err(error) = client(&mcp, Some(&other)).await else {
+        panic!("a 401")
+    };
     let challenge = bearer(error.auth_challenge().unwrap());
     assert_eq!(challenge.get("error"), Some("invalid_token"));
     assert_eq!(challenge.get("resource_metadata"), Some(metadata_url.as_str()));
@@ -179,7 +183,9 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
     assert!(text_of(&reset).starts_with("reset after"), "{reset:?}");
     let _ = session.cancel().await;
     // The token signed by the old key no longer verifies.
-    let error = client(&mcp, Some(&token)).await.err().expect("a 401");
+    let Err(error) = client(&mcp, Some(&token)).await else {
+        panic!("a 401")
+    };
     assert_eq!(
         bearer(error.auth_challenge().unwrap()).get("error"),
         Some("invalid_token")
