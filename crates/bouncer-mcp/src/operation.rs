@@ -376,3 +376,65 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// What a lenient reader (serde_json's `Value`) sees as the operation.
+    fn lenient(v: &Value) -> Option<Operation> {
+        let method = v.get("method")?.as_str()?.to_owned();
+        let target = |m: &str| v.get("params")?.get(m)?.as_str().map(str::to_owned);
+        Some(match method.as_str() {
+            "tools/call" => Operation::Tool(target("name")?),
+            "prompts/get" => Operation::Prompt(target("name")?),
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+                Operation::Resource {
+                    uri: target("uri")?,
+                    method,
+                }
+            }
+            _ => Operation::Method(method),
+        })
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("tools/call".to_owned()),
+            Just("prompts/get".to_owned()),
+            Just("resources/read".to_owned()),
+            Just("initialize".to_owned()),
+            Just("notifications/initialized".to_owned()),
+            "\\PC{0,24}",
+        ]
+    }
+
+    proptest! {
+        /// Whatever bytes arrive, the reader answers without panicking.
+        #[test]
+        fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = operation_of(&body);
+        }
+
+        /// A message without duplicated members means to us what it means
+        /// to a lenient JSON reader: the same operation, or a refusal.
+        #[test]
+        fn without_duplicates_we_agree_with_a_lenient_reader(
+            method in method(),
+            name in proptest::option::of("\\PC{0,16}"),
+            uri in proptest::option::of("\\PC{0,16}"),
+            extra in proptest::option::of("\\PC{0,8}"),
+        ) {
+            let mut params = serde_json::Map::new();
+            if let Some(n) = &name { params.insert("name".into(), n.clone().into()); }
+            if let Some(u) = &uri { params.insert("uri".into(), u.clone().into()); }
+            if let Some(e) = &extra { params.insert("arguments".into(), json!({"name": e})); }
+            let v = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+            let body = serde_json::to_vec(&v).unwrap();
+            prop_assert_eq!(operation_of(&body).ok(), lenient(&v));
+        }
+    }
+}

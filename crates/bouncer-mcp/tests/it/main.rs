@@ -354,3 +354,27 @@ async fn the_metadata_is_served_at_the_path_aware_well_known_url() {
     let res = s.client.get(s.server.url("/mcp")).send().await.unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn a_flood_of_forged_signatures_under_a_known_kid_fetches_at_most_once() {
+    let mut auth = TestAuthServer::new().unwrap();
+    auth.start().await.unwrap();
+    let config = fast().with_unknown_kid_interval(Duration::from_secs(30));
+    let s = std::sync::Arc::new(setup(&auth.issuer(), config).await);
+    let good = auth.access_token("alice", &s.resource, "");
+    assert_eq!(s.post(Some(&good), INIT).await.status, 200);
+    let hits = auth.jwks_hits();
+    // Signed by a key the server never published, under its kid (the
+    // signature fails before the issuer is read).
+    let forger = TestAuthServer::new().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let forged = forger.sign(&TestToken::new(&format!("m{i}")).audience(&s.resource));
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { s.post(Some(&forged), INIT).await.status }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 401);
+    }
+    assert!(auth.jwks_hits() <= hits + 1, "{} fetches", auth.jwks_hits() - hits);
+}
