@@ -20,7 +20,7 @@
 //! | feature | default | adds |
 //! |---|---|---|
 //! | `authz` | yes | policy strategies ([`strategy::memberships`], `AccessRequest::query`) over bouncer-authz |
-//! | `axum` | yes | [`matrix::StatusMatrix`] for axum routers, [`matrix::serve_loopback`] |
+//! | `axum` | yes | [`matrix::StatusMatrix`] for axum routers in-process and any server over HTTP, [`matrix::serve_loopback`] |
 //! | `jwt` | yes | [`token::TestToken`]: JWT test tokens with the claims bouncer reads |
 //! | `auth-server` | no | `auth_server::TestAuthServer`: a loopback authorization server (RFC 8414 metadata, JWKS, RS256 `at+jwt` tokens) that can start late, stop, restart and rotate its key under the same `kid` |
 //!
