@@ -125,8 +125,8 @@ pub fn profile(settings: &Settings) -> Result<McpResourceServer, McpError> {
 /// The router: rmcp's service at the resource's path behind the profile's
 /// layer, and the RFC 9728 document at its path-aware URL.
 pub fn router(mcp: &McpResourceServer, settings: &Settings) -> Router {
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(settings.allowed_hosts.clone());
+    let config =
+        StreamableHttpServerConfig::default().with_allowed_hosts(settings.allowed_hosts.clone());
     let service: StreamableHttpService<Tools, LocalSessionManager> =
         StreamableHttpService::new(|| Ok(Tools::default()), Default::default(), config);
     mcp.router(service)

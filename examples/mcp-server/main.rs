@@ -36,7 +36,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse::<http::Uri>()
         .ok()
         .and_then(|u| u.host().map(str::to_owned));
-    let mut allowed_hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let mut allowed_hosts = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     allowed_hosts.push(addr.ip().to_string());
     allowed_hosts.extend(resource_host);
     let settings = app::Settings {

@@ -136,13 +136,18 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
         panic!("a 401 on initialize")
     };
     let challenge = bearer(error.auth_challenge().expect("the 401's challenge"));
-    assert_eq!(challenge.get("resource_metadata"), Some(metadata_url.as_str()));
+    assert_eq!(
+        challenge.get("resource_metadata"),
+        Some(metadata_url.as_str())
+    );
 
     auth.start().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // With a token: initialize, tools/list, tools/call.
-    let session = client(&mcp, Some(&token)).await.expect("initialize with a token");
+    let session = client(&mcp, Some(&token))
+        .await
+        .expect("initialize with a token");
     let tools = session.list_all_tools().await.unwrap();
     let mut names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
     names.sort();
@@ -158,7 +163,10 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
     let challenge = bearer(error.auth_challenge().expect("the 403's challenge"));
     assert_eq!(challenge.get("error"), Some("insufficient_scope"));
     assert_eq!(challenge.get("scope"), Some(app::RESET_SCOPE));
-    assert_eq!(challenge.get("resource_metadata"), Some(metadata_url.as_str()));
+    assert_eq!(
+        challenge.get("resource_metadata"),
+        Some(metadata_url.as_str())
+    );
     let _ = session.cancel().await;
 
     // A token for another resource is a 401 invalid_token, never a 403.
@@ -168,7 +176,10 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
     };
     let challenge = bearer(error.auth_challenge().unwrap());
     assert_eq!(challenge.get("error"), Some("invalid_token"));
-    assert_eq!(challenge.get("resource_metadata"), Some(metadata_url.as_str()));
+    assert_eq!(
+        challenge.get("resource_metadata"),
+        Some(metadata_url.as_str())
+    );
 
     // Between runs the authorization server rotates its key under the same
     // kid: the refetch finds it, no restart here.
@@ -177,9 +188,17 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
     auth.start().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let both = auth.access_token("bob", &mcp.resource, "mcp:tools:echo mcp:tools:reset");
-    let session = client(&mcp, Some(&both)).await.expect("the rotated key verifies");
-    assert_eq!(text_of(&session.call_tool(echo("again")).await.unwrap()), "again");
-    let reset = session.call_tool(CallToolRequestParams::new("reset")).await.unwrap();
+    let session = client(&mcp, Some(&both))
+        .await
+        .expect("the rotated key verifies");
+    assert_eq!(
+        text_of(&session.call_tool(echo("again")).await.unwrap()),
+        "again"
+    );
+    let reset = session
+        .call_tool(CallToolRequestParams::new("reset"))
+        .await
+        .unwrap();
     assert!(text_of(&reset).starts_with("reset after"), "{reset:?}");
     let _ = session.cancel().await;
     // The token signed by the old key no longer verifies.
@@ -192,9 +211,22 @@ async fn an_mcp_client_initializes_and_calls_tools_with_a_token_and_gets_401_403
     );
 
     // The metadata, at the path-aware URL.
-    let doc: serde_json::Value = http.get(&metadata_url).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = http
+        .get(&metadata_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["resource"], mcp.resource.as_str());
     assert_eq!(doc["authorization_servers"][0], auth.issuer().as_str());
-    assert_eq!(doc["scopes_supported"], serde_json::json!(["mcp:tools:echo", "mcp:tools:reset"]));
-    assert_eq!(doc["bearer_methods_supported"], serde_json::json!(["header"]));
+    assert_eq!(
+        doc["scopes_supported"],
+        serde_json::json!(["mcp:tools:echo", "mcp:tools:reset"])
+    );
+    assert_eq!(
+        doc["bearer_methods_supported"],
+        serde_json::json!(["header"])
+    );
 }

@@ -135,7 +135,11 @@ impl McpResourceServerBuilder {
         S: Into<String>,
     {
         let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        for method in ["resources/read", "resources/subscribe", "resources/unsubscribe"] {
+        for method in [
+            "resources/read",
+            "resources/subscribe",
+            "resources/unsubscribe",
+        ] {
             let op = Operation::Resource {
                 method: method.to_owned(),
                 uri: uri.to_owned(),
@@ -387,15 +391,33 @@ mod tests {
     #[test]
     fn the_metadata_path_inserts_the_well_known_before_the_resource_path() {
         let table = [
-            ("http://127.0.0.1:8765/mcp", "/.well-known/oauth-protected-resource/mcp"),
-            ("https://mcp.example", "/.well-known/oauth-protected-resource"),
-            ("https://mcp.example/", "/.well-known/oauth-protected-resource"),
-            ("https://mcp.example/a/b/", "/.well-known/oauth-protected-resource/a/b"),
+            (
+                "http://127.0.0.1:8765/mcp",
+                "/.well-known/oauth-protected-resource/mcp",
+            ),
+            (
+                "https://mcp.example",
+                "/.well-known/oauth-protected-resource",
+            ),
+            (
+                "https://mcp.example/",
+                "/.well-known/oauth-protected-resource",
+            ),
+            (
+                "https://mcp.example/a/b/",
+                "/.well-known/oauth-protected-resource/a/b",
+            ),
         ];
         for (resource, path) in table {
             assert_eq!(metadata_path_of(resource).unwrap(), path, "{resource}");
         }
-        for bad in ["/mcp", "ftp://x/mcp", "https://x/mcp?a=1", "https://x/mcp#f", "not a url"] {
+        for bad in [
+            "/mcp",
+            "ftp://x/mcp",
+            "https://x/mcp?a=1",
+            "https://x/mcp#f",
+            "not a url",
+        ] {
             assert!(metadata_path_of(bad).is_err(), "{bad}");
         }
     }
@@ -404,10 +426,21 @@ mod tests {
     fn plain_http_issuers_are_refused_unless_loopback_and_opted_in() {
         let build = |issuer: &str, opt_in: bool| {
             let b = McpResourceServer::builder("http://127.0.0.1:8765/mcp", issuer);
-            if opt_in { b.allow_loopback_http_issuer() } else { b }.build()
+            if opt_in {
+                b.allow_loopback_http_issuer()
+            } else {
+                b
+            }
+            .build()
         };
-        assert!(matches!(build("http://127.0.0.1:9000", false), Err(McpError::Issuer(_))));
-        assert!(matches!(build("http://as.example", true), Err(McpError::Issuer(_))));
+        assert!(matches!(
+            build("http://127.0.0.1:9000", false),
+            Err(McpError::Issuer(_))
+        ));
+        assert!(matches!(
+            build("http://as.example", true),
+            Err(McpError::Issuer(_))
+        ));
         assert!(build("http://127.0.0.1:9000", true).is_ok());
         assert!(build("https://as.example", false).is_ok());
     }

@@ -256,11 +256,7 @@ pub fn operation_of(body: &[u8]) -> Result<Operation, OperationError> {
     match start.and_then(|i| body.get(i)) {
         Some(b'{') => {}
         Some(b'[') => return Err(OperationError::Batch),
-        _ => {
-            return Err(OperationError::Malformed(
-                "not a JSON object".to_owned(),
-            ))
-        }
+        _ => return Err(OperationError::Malformed("not a JSON object".to_owned())),
     }
     let message: Message<'_> =
         serde_json::from_slice(body).map_err(|e| OperationError::Malformed(e.to_string()))?;
@@ -282,12 +278,10 @@ pub fn operation_of(body: &[u8]) -> Result<Operation, OperationError> {
     Ok(match method.as_ref() {
         "tools/call" => Operation::Tool(need(params.name, "name")?),
         "prompts/get" => Operation::Prompt(need(params.name, "name")?),
-        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
-            Operation::Resource {
-                uri: need(params.uri, "uri")?,
-                method: method.into_owned(),
-            }
-        }
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => Operation::Resource {
+            uri: need(params.uri, "uri")?,
+            method: method.into_owned(),
+        },
         _ => Operation::Method(method.into_owned()),
     })
 }
@@ -334,7 +328,10 @@ mod tests {
                 r#"{"jsonrpc":"2.0","id":5,"error":{"code":1,"message":"x"}}"#,
                 Ok(Operation::Response),
             ),
-            (r#"{"method":"tools/call\u002f"}"#, Ok(Operation::Method("tools/call/".into()))),
+            (
+                r#"{"method":"tools/call\u002f"}"#,
+                Ok(Operation::Method("tools/call/".into())),
+            ),
             // An escaped method name is the same name.
             (
                 r#"{"method":"tools\/call","params":{"name":"e\u0063ho"}}"#,
@@ -370,10 +367,7 @@ mod tests {
         for body in refused {
             assert!(op(body).is_err(), "{body:?} gave {:?}", op(body));
         }
-        assert_eq!(
-            op(r#" [{"method":"ping"}]"#),
-            Err(OperationError::Batch)
-        );
+        assert_eq!(op(r#" [{"method":"ping"}]"#), Err(OperationError::Batch));
     }
 }
 

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bouncer_core::{
-    AccessError, Authenticated, Authorizer, Forbidden, ForbiddenReason, RequestContext,
-    Requirement,
+    AccessError, Authenticated, Authorizer, Forbidden, ForbiddenReason, RequestContext, Requirement,
 };
 
 /// The methods every valid token may call, whatever its scopes.
@@ -116,13 +115,30 @@ mod tests {
         t.insert("tools/call:echo", ["mcp:tools:echo"]);
         t.insert("tools/list", ["mcp:list"]);
         t.insert("resources/list", Vec::<String>::new());
-        assert_eq!(t.scopes_for("tools/call:echo"), Some(&["mcp:tools:echo".to_owned()][..]));
-        assert_eq!(t.scopes_for("tools/list"), Some(&["mcp:list".to_owned()][..]));
+        assert_eq!(
+            t.scopes_for("tools/call:echo"),
+            Some(&["mcp:tools:echo".to_owned()][..])
+        );
+        assert_eq!(
+            t.scopes_for("tools/list"),
+            Some(&["mcp:list".to_owned()][..])
+        );
         assert_eq!(t.scopes_for("resources/list"), Some(&[][..]));
-        for free in ["initialize", "ping", "notifications/initialized", "response"] {
+        for free in [
+            "initialize",
+            "ping",
+            "notifications/initialized",
+            "response",
+        ] {
             assert_eq!(t.scopes_for(free), Some(&[][..]), "{free}");
         }
-        for closed in ["tools/call:reset", "resources/read:file:///x", "prompts/get:p", "x/y", ""] {
+        for closed in [
+            "tools/call:reset",
+            "resources/read:file:///x",
+            "prompts/get:p",
+            "x/y",
+            "",
+        ] {
             assert_eq!(t.scopes_for(closed), None, "{closed}");
         }
         assert_eq!(t.all_scopes(), ["mcp:list", "mcp:tools:echo"]);

@@ -82,13 +82,21 @@ impl BodyRefusal {
                 -32600,
                 "the request body is too large",
             ),
-            Self::Unreadable => (StatusCode::BAD_REQUEST, -32700, "the request body could not be read"),
-            Self::Operation(e @ OperationError::Malformed(_)) => {
-                (StatusCode::BAD_REQUEST, e.jsonrpc_code(), "parse error: not one JSON-RPC message")
-            }
-            Self::Operation(e @ OperationError::Batch) => {
-                (StatusCode::BAD_REQUEST, e.jsonrpc_code(), "JSON-RPC batches are not accepted")
-            }
+            Self::Unreadable => (
+                StatusCode::BAD_REQUEST,
+                -32700,
+                "the request body could not be read",
+            ),
+            Self::Operation(e @ OperationError::Malformed(_)) => (
+                StatusCode::BAD_REQUEST,
+                e.jsonrpc_code(),
+                "parse error: not one JSON-RPC message",
+            ),
+            Self::Operation(e @ OperationError::Batch) => (
+                StatusCode::BAD_REQUEST,
+                e.jsonrpc_code(),
+                "JSON-RPC batches are not accepted",
+            ),
             Self::Operation(e) => (
                 StatusCode::BAD_REQUEST,
                 e.jsonrpc_code(),
@@ -148,8 +156,8 @@ where
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0);
-            let reads_body =
-                parts.method == Method::POST && parts.headers.contains_key(header::AUTHORIZATION);
+            let is_post = parts.method == Method::POST;
+            let reads_body = is_post && parts.headers.contains_key(header::AUTHORIZATION);
             let declared_too_large = parts
                 .headers
                 .get(header::CONTENT_LENGTH)
@@ -208,8 +216,9 @@ where
             if let Some(Err(refusal)) = &operation {
                 return Ok(refusal.response());
             }
-            let Some(body) = body else {
-                // Every path without a body returned above.
+            let Some(body) = body.filter(|_| !is_post || operation.is_some()) else {
+                // A POST whose operation was not checked never goes on
+                // (without credentials the gate answers 401 first).
                 return Ok(fault_response(&id));
             };
             if let Some(a) = caller.authenticated() {

@@ -16,7 +16,9 @@
 //! `jwks_uri` must be `https`, or `http` on loopback behind
 //! [`JwksConfig::with_allow_loopback_http`].
 
-use super::jwks::{check_issuer_url, client, fetch_bounded, JwksConfig, JwksError, ProviderMetadata};
+use super::jwks::{
+    check_issuer_url, client, fetch_bounded, JwksConfig, JwksError, ProviderMetadata,
+};
 
 /// The well-known URLs for `issuer`, in the order they are tried.
 fn candidates(issuer: &str) -> Result<Vec<String>, JwksError> {

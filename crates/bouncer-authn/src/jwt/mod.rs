@@ -269,18 +269,21 @@ impl JwtAuthenticator {
             return Err(source.unavailable());
         }
         match self.verifier.verify_at(token, now) {
-            Err(e @ (JwtError::UnknownKey | JwtError::BadSignature)) => match source.refetch().await
-            {
-                Refetch::Refreshed => Ok(self.verifier.verify_at(token, now)),
-                Refetch::Absent => Ok(Err(e)),
-                // Known keys still usable: the provider being down does not
-                // make the token plausible; only with no usable keys at all
-                // is it our failure (503).
-                Refetch::Unreachable if source.is_usable() && !self.verifier.keys().is_empty() => {
-                    Ok(Err(e))
+            Err(e @ (JwtError::UnknownKey | JwtError::BadSignature)) => {
+                match source.refetch().await {
+                    Refetch::Refreshed => Ok(self.verifier.verify_at(token, now)),
+                    Refetch::Absent => Ok(Err(e)),
+                    // Known keys still usable: the provider being down does not
+                    // make the token plausible; only with no usable keys at all
+                    // is it our failure (503).
+                    Refetch::Unreachable
+                        if source.is_usable() && !self.verifier.keys().is_empty() =>
+                    {
+                        Ok(Err(e))
+                    }
+                    Refetch::Unreachable => Err(source.unavailable()),
                 }
-                Refetch::Unreachable => Err(source.unavailable()),
-            },
+            }
             other => Ok(other),
         }
     }
@@ -357,10 +360,14 @@ impl Authenticator for JwtAuthenticator {
         let now = claims::unix_secs(request.now());
         // A token the cache knows was valid syntax when it was verified:
         // look it up before checking the syntax again.
-        let cached = self.cache.as_ref().filter(|_| self.keys_usable()).and_then(|c| {
-            let raw = quick_bearer(request.headers())?;
-            c.get(raw, now, self.verifier.keys_generation())
-        });
+        let cached = self
+            .cache
+            .as_ref()
+            .filter(|_| self.keys_usable())
+            .and_then(|c| {
+                let raw = quick_bearer(request.headers())?;
+                c.get(raw, now, self.verifier.keys_generation())
+            });
         let identity = match cached {
             Some(identity) => identity,
             None => {

@@ -57,7 +57,10 @@ async fn an_issuer_source_fetches_lazily_and_follows_a_rotation_under_the_same_k
 
 #[tokio::test]
 async fn discovery_takes_rfc_8414_then_openid_and_checks_the_issuer_exactly() {
-    for mut auth in [TestAuthServer::new().unwrap(), TestAuthServer::openid_only().unwrap()] {
+    for mut auth in [
+        TestAuthServer::new().unwrap(),
+        TestAuthServer::openid_only().unwrap(),
+    ] {
         auth.start().await.unwrap();
         let meta = discover_issuer(&auth.issuer(), &config()).await.unwrap();
         assert_eq!(meta.issuer, auth.issuer());

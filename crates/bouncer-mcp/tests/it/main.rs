@@ -2,7 +2,12 @@
 //! ([`TestAuthServer`]) that starts late, stops, restarts and rotates its
 //! key under the same `kid`. The MCP service behind the layer echoes the
 //! body it got, so the replay is checked byte for byte.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::time::Duration;
 
@@ -19,7 +24,9 @@ use http::{Request, Response};
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
 
 fn call(tool: &str) -> String {
-    format!(r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"{tool}","arguments":{{"text":"hi"}}}}}}"#)
+    format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"{tool}","arguments":{{"text":"hi"}}}}}}"#
+    )
 }
 
 /// Fast refetches, a short Retry-After.
@@ -49,7 +56,9 @@ async fn setup(issuer: &str, config: JwksConfig) -> Setup {
         .build()
         .unwrap();
     let echo = tower::service_fn(|req: Request<Body>| async move {
-        let bytes = axum::body::to_bytes(req.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(req.into_body(), usize::MAX)
+            .await
+            .unwrap();
         Ok::<_, std::convert::Infallible>(Response::new(Body::from(bytes)))
     });
     let app: Router = mcp.router(echo);
@@ -81,7 +90,10 @@ impl Setup {
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
-        let challenge = Challenge::parse_headers(res.headers()).unwrap().into_iter().next();
+        let challenge = Challenge::parse_headers(res.headers())
+            .unwrap()
+            .into_iter()
+            .next();
         let retry_after = res
             .headers()
             .get("retry-after")
@@ -150,7 +162,11 @@ async fn a_key_rotated_under_the_same_kid_is_found_by_the_refetch() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = auth.access_token("alice", &s.resource, "");
     let a = s.post(Some(&after), INIT).await;
-    assert_eq!(a.status, 200, "the signature failed under a known kid: refetched ({})", a.body);
+    assert_eq!(
+        a.status, 200,
+        "the signature failed under a known kid: refetched ({})",
+        a.body
+    );
     assert_eq!(auth.jwks_hits(), hits + 1);
     // The old key is gone from the set: its tokens no longer verify.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -180,7 +196,10 @@ async fn keys_stay_usable_while_the_server_is_down_and_a_wrong_signature_is_401(
             &base64_json(r#"{"alg":"RS256","typ":"at+jwt","kid":"other"}"#),
             1,
         );
-        assert_401(&s.post(Some(&unknown_kid), INIT).await, Some("invalid_token"));
+        assert_401(
+            &s.post(Some(&unknown_kid), INIT).await,
+            Some("invalid_token"),
+        );
     }
 }
 
@@ -193,7 +212,11 @@ fn base64_json(s: &str) -> String {
 async fn past_the_staleness_limit_with_the_server_down_is_503() {
     let mut auth = TestAuthServer::new().unwrap();
     auth.start().await.unwrap();
-    let s = setup(&auth.issuer(), fast().with_max_stale(Duration::from_millis(700))).await;
+    let s = setup(
+        &auth.issuer(),
+        fast().with_max_stale(Duration::from_millis(700)),
+    )
+    .await;
     let token = auth.access_token("alice", &s.resource, "");
     assert_eq!(s.post(Some(&token), INIT).await.status, 200);
     auth.stop().await;
@@ -228,9 +251,9 @@ async fn the_audience_must_be_this_resource_exactly() {
     let s = setup(&auth.issuer(), fast()).await;
     let token = |t: TestToken| auth.sign(&t.scope("mcp:tools:echo"));
     let wrong = [
-        token(TestToken::new("a")),                                        // no aud
+        token(TestToken::new("a")), // no aud
         token(TestToken::new("a").audience("http://127.0.0.1:8765/other")), // another resource
-        token(TestToken::new("a").audience("http://127.0.0.1:8765/mcp/")),  // not exactly
+        token(TestToken::new("a").audience("http://127.0.0.1:8765/mcp/")), // not exactly
         token(TestToken::new("a").audience("http://127.0.0.1:8765")),
         token(TestToken::new("a").claim("aud", serde_json::json!(["http://x/mcp"]))),
     ];
@@ -238,13 +261,18 @@ async fn the_audience_must_be_this_resource_exactly() {
         // Never 403, whatever the body asks for.
         assert_401(&s.post(Some(t), &call("echo")).await, Some("invalid_token"));
     }
-    let listed = token(
-        TestToken::new("a").claim("aud", serde_json::json!(["http://x/mcp", s.resource.clone()])),
-    );
+    let listed = token(TestToken::new("a").claim(
+        "aud",
+        serde_json::json!(["http://x/mcp", s.resource.clone()]),
+    ));
     assert_eq!(s.post(Some(&listed), &call("echo")).await.status, 200);
     // A token of another `typ` than at+jwt is refused too (RFC 9068 §4).
-    let plain = TestToken::new("a").audience(&s.resource).issuer(&auth.issuer());
-    let hs = plain.sign_hs256(b"a-test-secret-that-is-at-least-32-bytes!").unwrap();
+    let plain = TestToken::new("a")
+        .audience(&s.resource)
+        .issuer(&auth.issuer());
+    let hs = plain
+        .sign_hs256(b"a-test-secret-that-is-at-least-32-bytes!")
+        .unwrap();
     assert_401(&s.post(Some(&hs), INIT).await, Some("invalid_token"));
 }
 
@@ -280,10 +308,17 @@ async fn scopes_per_operation_and_insufficient_scope_naming_every_one() {
         let a = s.post(Some(token), &call(tool)).await;
         assert_eq!(a.status, status, "{tool}: {}", a.body);
         if status == 403 {
-            let c = a.challenge.as_ref().expect("insufficient_scope carries a challenge");
+            let c = a
+                .challenge
+                .as_ref()
+                .expect("insufficient_scope carries a challenge");
             assert_eq!(c.get("error"), Some("insufficient_scope"));
             assert_eq!(c.get("resource_metadata"), Some(metadata_url()));
-            let want = if tool == "echo" { "mcp:tools:echo" } else { "mcp:tools:reset mcp:admin" };
+            let want = if tool == "echo" {
+                "mcp:tools:echo"
+            } else {
+                "mcp:tools:reset mcp:admin"
+            };
             assert_eq!(c.get("scope"), Some(want));
             assert_eq!(a.code.as_deref(), Some("insufficient_scope"));
         }
@@ -291,7 +326,8 @@ async fn scopes_per_operation_and_insufficient_scope_naming_every_one() {
     // Nobody said which scope opens these: closed.
     for body in [
         call("shutdown"),
-        r#"{"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"file:///etc"}}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"file:///etc"}}"#
+            .to_owned(),
         r#"{"jsonrpc":"2.0","id":7,"method":"prompts/list"}"#.to_owned(),
     ] {
         let a = s.post(Some(&all), &body).await;
@@ -310,7 +346,8 @@ async fn bodies_that_name_no_single_operation_never_reach_the_service() {
     let bad = [
         format!("[{INIT}]"),
         "{".to_owned(),
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","name":"reset"}}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","name":"reset"}}"#
+            .to_owned(),
         r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#.to_owned(),
         String::new(),
     ];
@@ -320,7 +357,11 @@ async fn bodies_that_name_no_single_operation_never_reach_the_service() {
         let a = s.post(Some(&token), body).await;
         assert_eq!(a.status, 400, "{body}");
         let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
-        assert!(v["error"]["code"].as_i64().is_some(), "a JSON-RPC error: {}", a.body);
+        assert!(
+            v["error"]["code"].as_i64().is_some(),
+            "a JSON-RPC error: {}",
+            a.body
+        );
         assert!(!a.body.contains("reset"), "the body is not echoed");
     }
     let big = format!(
@@ -371,10 +412,16 @@ async fn a_flood_of_forged_signatures_under_a_known_kid_fetches_at_most_once() {
     for i in 0..24 {
         let forged = forger.sign(&TestToken::new(&format!("m{i}")).audience(&s.resource));
         let s = s.clone();
-        tasks.push(tokio::spawn(async move { s.post(Some(&forged), INIT).await.status }));
+        tasks.push(tokio::spawn(async move {
+            s.post(Some(&forged), INIT).await.status
+        }));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap(), 401);
     }
-    assert!(auth.jwks_hits() <= hits + 1, "{} fetches", auth.jwks_hits() - hits);
+    assert!(
+        auth.jwks_hits() <= hits + 1,
+        "{} fetches",
+        auth.jwks_hits() - hits
+    );
 }
