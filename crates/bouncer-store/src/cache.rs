@@ -120,7 +120,9 @@ impl MemoryCacheStore {
             };
             entries.values.remove(&first.1);
         }
-        entries.values.insert(key.to_owned(), (value.to_vec(), until));
+        entries
+            .values
+            .insert(key.to_owned(), (value.to_vec(), until));
         entries.by_expiry.insert((until, key.to_owned()));
     }
 

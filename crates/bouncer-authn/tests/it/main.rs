@@ -7,6 +7,7 @@
 )]
 
 mod basic;
+mod introspection;
 mod jwks;
 mod jwt;
 mod props;
