@@ -93,8 +93,7 @@ impl Client {
         self.url.as_str()
     }
 
-    /// Asks about `token`; the body of a `200` JSON answer.
-    pub(crate) async fn introspect(&self, token: &str) -> Result<Vec<u8>, Failure> {
+    async fn send(&self, token: &str) -> Result<reqwest::Response, reqwest::Error> {
         let mut form = format!("token={}&token_type_hint=access_token", form_encode(token));
         let mut req = self
             .http
@@ -115,16 +114,29 @@ impl Client {
                 form.push_str(&form_encode(&self.secret));
             }
         }
+        req.body(form).send().await
+    }
+
+    /// Asks about `token`; the body of a `200` JSON answer.
+    pub(crate) async fn introspect(&self, token: &str) -> Result<Vec<u8>, Failure> {
         let unreachable = |e: reqwest::Error| {
-            // Without the URL's query or the request: the error names the
-            // endpoint and what failed (connect, timeout, TLS).
             Failure::Unavailable(format!(
                 "cannot reach the introspection endpoint {}: {}",
                 self.url,
-                e.without_url()
+                chain(&e.without_url())
             ))
         };
-        let mut res = req.body(form).send().await.map_err(unreachable)?;
+        // A pooled connection the server has closed fails at once (reset,
+        // closed before the answer): try once more on a new one. The call
+        // only reads, so sending it twice is harmless; a timeout is not
+        // retried (the time is spent).
+        let mut res = match self.send(token).await {
+            Err(e) if !e.is_timeout() && (e.is_request() || e.is_connect()) => {
+                tracing::debug!(target: "bouncer", error = %chain(&e), "introspection call failed; retrying once");
+                self.send(token).await.map_err(unreachable)?
+            }
+            other => other.map_err(unreachable)?,
+        };
         let status = res.status();
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(Failure::Unavailable(format!(
@@ -184,6 +196,19 @@ impl Client {
             Err(ReadError::Transport(e)) => Err(unreachable(e)),
         }
     }
+}
+
+/// An error and its causes, `: `-separated (reqwest's own message alone
+/// says only "error sending request").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 enum ReadError {

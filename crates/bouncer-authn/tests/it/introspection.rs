@@ -489,3 +489,48 @@ fn plain_http_needs_loopback_and_the_opt_in() {
     let a = IntrospectionAuthenticator::new("api", c("https://as.example/i")).unwrap();
     assert!(!format!("{a:?}").contains("hunter2"));
 }
+
+/// A server that keeps the first connection open after answering, then
+/// drops it when the next request comes on it (the race of a server
+/// closing an idle connection as the client reuses it); other connections
+/// are answered normally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_connection_the_server_dropped_is_retried_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{ENDPOINT_PATH}", listener.local_addr().unwrap());
+    let answered = Arc::new(AtomicUsize::new(0));
+    let n = answered.clone();
+    tokio::spawn(async move {
+        let body = format!(r#"{{"active":true,"sub":"alice","aud":"{AUD}","iss":"{ISS}"}}"#);
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut first = true;
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let (response, n, keep) = (response.clone(), n.clone(), first);
+            first = false;
+            tokio::spawn(async move {
+                read_request(&mut sock).await;
+                let _ = sock.write_all(response.as_bytes()).await;
+                n.fetch_add(1, Ordering::SeqCst);
+                if keep {
+                    // Wait for the reuse, then drop the connection unanswered.
+                    let mut b = [0u8; 1];
+                    let _ = sock.read(&mut b).await;
+                }
+            });
+        }
+    });
+    let c = IntrospectionConfig::new(url, ClientAuth::secret_basic("api", "s"))
+        .with_allow_loopback_http(true)
+        .with_audience(AUD)
+        .with_issuer(ISS);
+    let g = gate(IntrospectionAuthenticator::new("api", c).unwrap());
+    assert_eq!(code(&ask(&g, "one").await), "allow");
+    assert_eq!(code(&ask(&g, "two").await), "allow");
+    assert_eq!(answered.load(Ordering::SeqCst), 2);
+}
