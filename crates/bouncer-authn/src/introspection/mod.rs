@@ -85,7 +85,7 @@ use async_trait::async_trait;
 use bouncer_core::authorization::has_scheme;
 use bouncer_core::{
     Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
-    Rejection, RequestContext, SchemeName, StepUp,
+    RequestContext, SchemeName, StepUp, Unauthenticated,
 };
 use bouncer_store::{CacheStore, MemoryCacheStore};
 use tokio::sync::OnceCell;
@@ -297,7 +297,7 @@ impl IntrospectionAuthenticator {
                     .into()
             }
             Failure::Misconfigured(why) => Fault::misconfigured(why).into(),
-            Failure::UnsupportedToken => Rejection::new(AuthnReason::InvalidToken)
+            Failure::UnsupportedToken => Unauthenticated::new(AuthnReason::InvalidToken)
                 .with_description("the authorization server does not introspect this token")
                 .into(),
         })
@@ -362,7 +362,7 @@ impl Authenticator for IntrospectionAuthenticator {
             return Ok(None);
         };
         if token.len() > self.config.max_token_len() {
-            return Err(Rejection::new(AuthnReason::MalformedCredentials)
+            return Err(Unauthenticated::new(AuthnReason::MalformedCredentials)
                 .with_description("the token is too long")
                 .into());
         }

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use bouncer_core::{AuthnReason, Identity, Rejection};
+use bouncer_core::{AuthnReason, Identity, Unauthenticated};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
@@ -181,8 +181,8 @@ pub(crate) struct Expect {
     pub(crate) issuer: Option<String>,
 }
 
-fn invalid(why: &'static str) -> Rejection {
-    Rejection::new(AuthnReason::InvalidToken).with_description(why)
+fn invalid(why: &'static str) -> Unauthenticated {
+    Unauthenticated::new(AuthnReason::InvalidToken).with_description(why)
 }
 
 /// The revocation id of a token: `jti:<jti>` when the answer names one,
@@ -202,7 +202,7 @@ pub(crate) fn judge(
     now: u64,
     expect: &Expect,
     mapper: Option<&dyn ClaimsMapper>,
-) -> Result<Identity, Rejection> {
+) -> Result<Identity, Unauthenticated> {
     let Some(active) = &response.active else {
         return Err(invalid("the token is not active"));
     };
@@ -234,7 +234,7 @@ pub(crate) fn judge(
         }
     }
     if claims.exp.is_some_and(|exp| exp <= now) {
-        return Err(Rejection::new(AuthnReason::TokenExpired));
+        return Err(Unauthenticated::new(AuthnReason::TokenExpired));
     }
     if claims.nbf.is_some_and(|nbf| nbf > now) {
         return Err(invalid("the token is not valid yet"));
@@ -451,7 +451,7 @@ mod tests {
             if c.get("tier") == Some(Value::from("gold")) {
                 Ok(id.with_roles(["gold"]))
             } else {
-                Err(Rejection::new(AuthnReason::InvalidToken))
+                Err(Unauthenticated::new(AuthnReason::InvalidToken))
             }
         };
         let id = judge(&r, "t", NOW, &Expect::default(), Some(&m)).unwrap();
