@@ -279,7 +279,7 @@ async fn opaque_tokens_from_a_real_provider() {
         }
         assert_eq!(status, 200, "{body}");
         assert!(
-            revoked_at.elapsed() < TTL + Duration::from_millis(1500),
+            revoked_at.elapsed() < TTL + Duration::from_millis(2500),
             "still allowed {:?} after the revocation",
             revoked_at.elapsed()
         );
