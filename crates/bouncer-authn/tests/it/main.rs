@@ -8,6 +8,7 @@
 
 mod basic;
 mod introspection;
+mod issuer;
 mod jwks;
 mod jwt;
 mod props;
