@@ -45,7 +45,7 @@ pub(crate) fn load_only() -> Result<()> {
 pub(crate) fn bench() -> Result<()> {
     let manifest = benches_manifest()?;
     let quick = ["--", "--warm-up-time", "1", "--measurement-time", "3"];
-    for b in ["jwt", "authz"] {
+    for b in ["jwt", "authz", "introspection"] {
         let mut args = vec!["bench", "--manifest-path", &manifest, "--bench", b];
         args.extend(quick);
         cargo(&args)?;
@@ -766,6 +766,16 @@ pub(crate) fn report(memory: &[String], load: &LoadResults) -> Result<String> {
             b / raw <= 1.2,
         );
     }
+    let introspected = m("introspection/bouncer_authenticate_cached");
+    let bearer = m("introspection/jwt_hs256_authenticate");
+    row(
+        "opaque bearer, cached introspection answer (hash, cache hit, strict re-read, map, revocation)",
+        introspected,
+        bearer,
+        "HS256 JWT bearer",
+        "≤ 2×",
+        introspected / bearer <= 2.0,
+    );
     let cached = m("jwt_hs256/bouncer_authenticate_cached");
     writeln!(
         r,

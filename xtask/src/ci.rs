@@ -212,6 +212,7 @@ pub(crate) const FEATURE_MATRIX: &[(&str, &[&str])] = &[
             "serde,basic",
             "basic,tokio",
             "jwks,aws-lc-rs",
+            "introspection",
         ],
     ),
     ("bouncer-authz", &[""]),

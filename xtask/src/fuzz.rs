@@ -3,7 +3,7 @@
 #[allow(unused_imports)]
 use crate::*;
 
-pub(crate) const FUZZ_TARGETS: [&str; 9] = [
+pub(crate) const FUZZ_TARGETS: [&str; 10] = [
     "authorization",
     "basic_decode",
     "jwt_token",
@@ -13,6 +13,7 @@ pub(crate) const FUZZ_TARGETS: [&str; 9] = [
     "forwarded",
     "policy_file",
     "jwks",
+    "introspection_response",
 ];
 
 /// The optional `[seconds]` argument (default 60).

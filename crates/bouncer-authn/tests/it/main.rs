@@ -7,6 +7,7 @@
 )]
 
 mod basic;
+mod introspection;
 mod issuer;
 mod jwks;
 mod jwt;

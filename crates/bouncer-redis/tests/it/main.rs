@@ -164,3 +164,34 @@ fn debug_hides_the_url_password() {
     let store = RedisStore::open("redis://:hunter2@127.0.0.1:6379/0").unwrap();
     assert!(!format!("{store:?}").contains("hunter2"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_is_shared_and_expires_with_its_ttl() {
+    use bouncer_store::CacheStore;
+    let mut server = RedisServer::start().unwrap();
+    let one = RedisStore::open(&server.url()).unwrap();
+    let other = RedisStore::open(&server.url()).unwrap();
+    let body: &[u8] = b"\x00\xffbytes, not text";
+    CacheStore::put(&one, "k", body, Duration::from_millis(400))
+        .await
+        .unwrap();
+    // Another instance sees it, byte for byte.
+    assert_eq!(
+        CacheStore::get(&other, "k").await.unwrap().as_deref(),
+        Some(body)
+    );
+    CacheStore::put(&one, "gone", b"x", Duration::from_secs(60))
+        .await
+        .unwrap();
+    CacheStore::remove(&other, "gone").await.unwrap();
+    assert_eq!(CacheStore::get(&one, "gone").await.unwrap(), None);
+    // A zero TTL stores nothing.
+    CacheStore::put(&one, "zero", b"x", Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(CacheStore::get(&one, "zero").await.unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(CacheStore::get(&other, "k").await.unwrap(), None, "expired");
+    server.stop();
+    assert_unavailable(CacheStore::get(&one, "k").await);
+}
