@@ -14,6 +14,9 @@ const kid = process.argv[3] ?? 'interop-key-1';
 const issuer = `http://127.0.0.1:${port}`;
 const RESOURCES = ['https://api.bouncer.test', 'https://other.bouncer.test'];
 const SCOPE = 'documents:read documents:write';
+// Opaque access tokens for this resource, checked by RFC 7662 introspection
+// (the resource server authenticates as `introspector`, client_secret_basic).
+const OPAQUE = 'https://opaque.bouncer.test';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
@@ -28,6 +31,14 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_post',
     scope: SCOPE,
     id_token_signed_response_alg: 'ES256',
+  }, {
+    client_id: 'introspector',
+    client_secret: 'introspector-secret',
+    grant_types: [],
+    redirect_uris: [],
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'ES256',
   }],
   jwks: { keys: [jwk] },
   scopes: ['openid', 'offline_access', 'documents:read', 'documents:write'],
@@ -38,11 +49,14 @@ const provider = new Provider(issuer, {
     // DPoP (RFC 9449): a token request with a DPoP proof gets a token bound
     // to the proof's key (`cnf.jkt`).
     dPoP: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => RESOURCES[0],
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resource) => {
+        if (resource === OPAQUE) return { scope: SCOPE, audience: resource, accessTokenFormat: 'opaque' };
         if (!RESOURCES.includes(resource)) throw new errors.InvalidTarget();
         return { scope: SCOPE, audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
       },

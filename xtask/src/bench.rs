@@ -45,7 +45,7 @@ pub(crate) fn load_only() -> Result<()> {
 pub(crate) fn bench() -> Result<()> {
     let manifest = benches_manifest()?;
     let quick = ["--", "--warm-up-time", "1", "--measurement-time", "3"];
-    for b in ["jwt", "authz"] {
+    for b in ["jwt", "authz", "introspection"] {
         let mut args = vec!["bench", "--manifest-path", &manifest, "--bench", b];
         args.extend(quick);
         cargo(&args)?;
@@ -767,16 +767,16 @@ pub(crate) fn report(memory: &[String], load: &LoadResults) -> Result<String> {
         );
     }
     // DPoP: the proof costs about one ES256 verify over the bearer path.
-    let bearer = m("jwt_dpop/bearer_hs256");
+    let dpop_bearer = m("jwt_dpop/bearer_hs256");
     let dpop = m("jwt_dpop/dpop_hs256_es256_proof");
     let es256_raw = m("jwt_es256/aws_lc_rs_raw_verify");
     row(
         "DPoP authentication (HS256 token + ES256 proof, binding, replay store)",
         dpop,
-        bearer,
+        dpop_bearer,
         "HS256 bearer",
         "≤ bearer + 1.5× ES256 verify",
-        dpop - bearer <= 1.5 * es256_raw,
+        dpop - dpop_bearer <= 1.5 * es256_raw,
     );
     let proof = m("jwt_dpop/proof_validate_es256");
     row(
@@ -786,6 +786,16 @@ pub(crate) fn report(memory: &[String], load: &LoadResults) -> Result<String> {
         "raw aws-lc-rs ES256 verify",
         "(for reference)",
         true,
+    );
+    let introspected = m("introspection/bouncer_authenticate_cached");
+    let bearer = m("introspection/jwt_hs256_authenticate");
+    row(
+        "opaque bearer, cached introspection answer (hash, cache hit, strict re-read, map, revocation)",
+        introspected,
+        bearer,
+        "HS256 JWT bearer",
+        "≤ 2×",
+        introspected / bearer <= 2.0,
     );
     let cached = m("jwt_hs256/bouncer_authenticate_cached");
     writeln!(

@@ -213,6 +213,7 @@ pub(crate) const FEATURE_MATRIX: &[(&str, &[&str])] = &[
             "basic,tokio",
             "jwks,aws-lc-rs",
             "dpop,aws-lc-rs",
+            "introspection",
         ],
     ),
     ("bouncer-authz", &[""]),

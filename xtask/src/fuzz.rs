@@ -3,7 +3,7 @@
 #[allow(unused_imports)]
 use crate::*;
 
-pub(crate) const FUZZ_TARGETS: [&str; 10] = [
+pub(crate) const FUZZ_TARGETS: [&str; 11] = [
     "authorization",
     "basic_decode",
     "jwt_token",
@@ -14,6 +14,7 @@ pub(crate) const FUZZ_TARGETS: [&str; 10] = [
     "policy_file",
     "jwks",
     "dpop_proof",
+    "introspection_response",
 ];
 
 /// The optional `[seconds]` argument (default 60).

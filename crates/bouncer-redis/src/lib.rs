@@ -2,7 +2,8 @@
 //!
 //! Redis-backed stores for bouncer, so that several API instances share
 //! one view: a token revoked on one is refused by all, a session started on
-//! one works on all, and failed-login counters add up across them.
+//! one works on all, failed-login counters add up across them, and an
+//! introspection answer cached by one serves all.
 //!
 //! **Depend on this crate** when you run more than one instance. One
 //! [`RedisStore`] implements all four traits:
@@ -13,6 +14,7 @@
 //! | [`SessionStore`] | `session:<sha256 of the id>` | the idle/absolute timeout |
 //! | [`CounterStore`] | `login-failures:…`, `totp-used:…` | the throttle window / code lifetime |
 //! | [`ReplayStore`](bouncer_store::ReplayStore) | `replay:<sha256 of the id>` (`SET NX PX`, atomic) | the id's window (DPoP proof `jti`s) |
+//! | [`CacheStore`] | `cache:<key>` (introspection: `cache:introspection:<sha256 of the token>`) | the time to live (`PX`), never past the token's `exp` |
 //!
 //! No optional features: everything above is always built.
 //!
@@ -34,7 +36,7 @@
 //! use bouncer_redis::RedisStore;
 //!
 //! let store = Arc::new(RedisStore::open("redis://127.0.0.1:6379/0")?);
-//! // Arc<RedisStore> serves as revocation store, session store and counters.
+//! // Arc<RedisStore> serves as revocation store, session store, counters and cache.
 //! # Ok::<(), bouncer_redis::RedisStoreError>(())
 //! ```
 
@@ -42,10 +44,13 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bouncer_core::Fault;
+#[cfg(doc)]
+use bouncer_store::CacheStore;
 use bouncer_store::{CounterStore, RevocationStore, SessionRecord, SessionStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Mutex;
 
+mod cache;
 mod replay;
 
 /// Why a store could not be opened.

@@ -8,6 +8,7 @@
 
 mod basic;
 mod dpop;
+mod introspection;
 mod issuer;
 mod jwks;
 mod jwt;

@@ -203,3 +203,34 @@ async fn an_id_is_used_once_across_stores_until_it_expires() {
         "forgotten after its window"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_is_shared_and_expires_with_its_ttl() {
+    use bouncer_store::CacheStore;
+    let mut server = RedisServer::start().unwrap();
+    let one = RedisStore::open(&server.url()).unwrap();
+    let other = RedisStore::open(&server.url()).unwrap();
+    let body: &[u8] = b"\x00\xffbytes, not text";
+    CacheStore::put(&one, "k", body, Duration::from_millis(400))
+        .await
+        .unwrap();
+    // Another instance sees it, byte for byte.
+    assert_eq!(
+        CacheStore::get(&other, "k").await.unwrap().as_deref(),
+        Some(body)
+    );
+    CacheStore::put(&one, "gone", b"x", Duration::from_secs(60))
+        .await
+        .unwrap();
+    CacheStore::remove(&other, "gone").await.unwrap();
+    assert_eq!(CacheStore::get(&one, "gone").await.unwrap(), None);
+    // A zero TTL stores nothing.
+    CacheStore::put(&one, "zero", b"x", Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(CacheStore::get(&one, "zero").await.unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(CacheStore::get(&other, "k").await.unwrap(), None, "expired");
+    server.stop();
+    assert_unavailable(CacheStore::get(&one, "k").await);
+}
