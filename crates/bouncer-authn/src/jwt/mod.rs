@@ -214,23 +214,20 @@ impl JwtAuthenticator {
 }
 
 impl JwtAuthenticator {
-    /// Through the cache when there is one, at `now` (seconds since the
-    /// epoch).
+    /// Verifies and maps `token` at `now` (seconds since the epoch),
+    /// keeping the identity in the cache when there is one. The caller has
+    /// looked the token up already: a miss pays for one lookup only.
     async fn identify_cached(&self, token: &str, now: u64) -> Result<Identity, AuthnError> {
         let Some(cache) = &self.cache else {
             return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
-        let generation = self.verifier.keys_generation();
-        if let Some(identity) = cache.get(token, now, generation) {
-            return Ok(identity);
-        }
         let verified = self.verify_refreshing(token, now).await?;
         let exp = verified.as_ref().ok().and_then(|v| v.claims.exp);
         let identity = self.map_verified(verified)?;
         if let Some(exp) = exp {
             // The generation the token was verified under (a refresh may
             // have replaced the set meanwhile).
-            cache.insert(token, &identity, exp, self.verifier.keys_generation());
+            cache.insert(token, &identity, exp, self.verifier.keys_generation(), now);
         }
         Ok(identity)
     }
@@ -292,6 +289,18 @@ fn quick_bearer(headers: &http::HeaderMap) -> Option<&str> {
 /// without a Bearer `Authorization`, `malformed_credentials` for anything
 /// that is not `Bearer <b64token>` in exactly one field.
 pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReason> {
+    match bearer_token_unchecked(headers)? {
+        Some(token) if !bouncer_core::authorization::is_token68(token) => {
+            Err(AuthnReason::MalformedCredentials)
+        }
+        other => Ok(other),
+    }
+}
+
+/// [`bearer_token`] but for the token68 check, which the authenticator
+/// makes only when a token does not verify: a JWT that verifies is
+/// base64url segments and dots, so token68 already.
+fn bearer_token_unchecked(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReason> {
     let Some(scheme) = scheme_of(headers) else {
         return Ok(None);
     };
@@ -314,11 +323,7 @@ pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReas
     if !rest.starts_with(' ') {
         return Err(AuthnReason::MalformedCredentials);
     }
-    let token = rest.trim_start_matches(' ');
-    if !bouncer_core::authorization::is_token68(token) {
-        return Err(AuthnReason::MalformedCredentials);
-    }
-    Ok(Some(token))
+    Ok(Some(rest.trim_start_matches(' ')))
 }
 
 #[async_trait]
@@ -346,10 +351,18 @@ impl Authenticator for JwtAuthenticator {
         let identity = match cached {
             Some(identity) => identity,
             None => {
-                let Some(token) = bearer_token(request.headers())? else {
+                let Some(token) = bearer_token_unchecked(request.headers())? else {
                     return Ok(None);
                 };
-                self.identify_cached(token, now).await?
+                match self.identify_cached(token, now).await {
+                    Ok(identity) => identity,
+                    // Not bearer syntax at all: malformed, whatever else
+                    // is wrong with it.
+                    Err(_) if !bouncer_core::authorization::is_token68(token) => {
+                        return Err(AuthnReason::MalformedCredentials.into());
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
@@ -486,6 +499,30 @@ mod tests {
         // And the system's time, through the gate's default clock.
         let g = Gate::builder().authenticator(bearer(false)).build();
         assert_eq!(code(&decide(&g, &t, &any)), "token_expired");
+    }
+
+    #[test]
+    fn what_is_not_bearer_syntax_is_malformed_with_or_without_a_cache() {
+        let good = token(serde_json::json!({
+            "iss": ISS, "aud": AUD, "sub": "al", "exp": T0 + 300,
+        }));
+        let any = Requirement::authenticated();
+        for cache in [false, true] {
+            let g = Gate::builder()
+                .authenticator(bearer(cache))
+                .clock(|| at(T0))
+                .build();
+            for bad in ["a!b", "a b", "é", &format!("{good}!"), &format!("{good} x")] {
+                assert_eq!(
+                    code(&decide(&g, bad, &any)),
+                    "malformed_credentials",
+                    "{bad} cache {cache}"
+                );
+            }
+            // Token68 but not a JWT that verifies: invalid, not malformed.
+            assert_eq!(code(&decide(&g, "a.b.c", &any)), "invalid_token");
+            assert_eq!(code(&decide(&g, &good, &any)), "allow");
+        }
     }
 
     #[test]

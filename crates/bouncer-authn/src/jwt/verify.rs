@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 use super::claims::{unix_secs, Claims, LOGTO_ORGANIZATION_AUDIENCE};
 use super::keys::KeySet;
+#[cfg(feature = "aws-lc-rs")]
+use super::keys::VerifyKey;
 use super::validation::JwtValidation;
 use crate::secret::{hex, sha256};
 
@@ -174,10 +176,39 @@ fn b64(part: &str) -> Result<Vec<u8>, ()> {
         .map_err(|_| ())
 }
 
-/// jsonwebtoken's verifiers, built once per key and thread instead of on
-/// every call (for RSA that saves parsing the key each time). They are not
-/// `Send`, hence one set per thread; keys are named by an id that is never
-/// reused, so a replaced key can never be verified with a stale verifier.
+/// The longest signature: RSA with an 8192-bit modulus (1024 bytes).
+const MAX_SIGNATURE_LEN: usize = 1024;
+
+/// Header bytes decoded on the stack; a longer header goes to the heap.
+const STACK_HEADER_LEN: usize = 256;
+
+/// Decodes `part` into `buf`, returning the bytes written; `None` when it
+/// is not base64url or does not fit.
+fn b64_into<'b>(part: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    if base64::decoded_len_estimate(part.len()) > buf.len() {
+        return None;
+    }
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode_slice(part, buf)
+        .ok()?;
+    buf.get(..n)
+}
+
+/// Whether `signature` is `key`'s signature of `message`: with aws-lc-rs,
+/// through the key parsed once when it was built.
+#[cfg(feature = "aws-lc-rs")]
+fn signature_verifies(key: &VerifyKey, _alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+    key.verifies(message, signature)
+}
+
+#[cfg(not(feature = "aws-lc-rs"))]
+use prepared::verify as signature_verifies;
+
+/// With the pure-Rust backend only: jsonwebtoken's verifiers, built once
+/// per key and thread instead of on every call. They are not `Send`, hence
+/// one set per thread; keys are named by an id that is never reused, so a
+/// replaced key can never be verified with a stale verifier.
+#[cfg(not(feature = "aws-lc-rs"))]
 mod prepared {
     use std::cell::RefCell;
     use std::collections::HashMap;
@@ -195,19 +226,16 @@ mod prepared {
     }
 
     fn provider() -> &'static CryptoProvider {
-        #[cfg(feature = "aws-lc-rs")]
-        let p = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-        #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-        let p = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-        p
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
     }
 
     pub(super) fn verify(
         key: &VerifyKey,
         alg: Algorithm,
         message: &[u8],
-        signature: &Vec<u8>,
+        signature: &[u8],
     ) -> bool {
+        let signature = signature.to_vec();
         PREPARED.with(|cell| {
             let Ok(mut map) = cell.try_borrow_mut() else {
                 return false;
@@ -224,7 +252,7 @@ mod prepared {
                     }
                 }
             };
-            verifier.verify(message, signature).is_ok()
+            verifier.verify(message, &signature).is_ok()
         })
     }
 }
@@ -293,9 +321,21 @@ impl JwtVerifier {
         else {
             return Err(JwtError::Malformed);
         };
-        let header_json = b64(header_b64).map_err(|()| JwtError::Malformed)?;
+        // Decoded on the stack: the header and the signature are read once
+        // and dropped, so only the payload (kept in the claims) is on the heap.
+        let mut header_buf = [0u8; STACK_HEADER_LEN];
+        let header_heap;
+        let header_json: &[u8] = match b64_into(header_b64, &mut header_buf) {
+            Some(h) => h,
+            None => {
+                header_heap = b64(header_b64).map_err(|()| JwtError::Malformed)?;
+                &header_heap
+            }
+        };
+        // UTF-8 checked once for the whole text, not string by string.
+        let header_text = std::str::from_utf8(header_json).map_err(|_| JwtError::Malformed)?;
         let header: RawHeader<'_> =
-            serde_json::from_slice(&header_json).map_err(|_| JwtError::Malformed)?;
+            serde_json::from_str(header_text).map_err(|_| JwtError::Malformed)?;
         // `none`, and any name jsonwebtoken does not know, has no key.
         let alg: Algorithm = header.alg.parse().map_err(|_| JwtError::UnknownKey)?;
         if header.crit.is_some() {
@@ -303,7 +343,8 @@ impl JwtVerifier {
         }
         self.check_typ(header.typ.as_deref())?;
 
-        let signature = b64(signature).map_err(|()| JwtError::BadSignature)?;
+        let mut signature_buf = [0u8; MAX_SIGNATURE_LEN];
+        let signature = b64_into(signature, &mut signature_buf).ok_or(JwtError::BadSignature)?;
         // The signed message is the first two parts with their dot.
         let message = token
             .get(..header_b64.len() + 1 + payload_b64.len())
@@ -313,7 +354,7 @@ impl JwtVerifier {
         let mut verified = false;
         for key in keys.candidates(header.kid.as_deref(), alg) {
             any_key = true;
-            if prepared::verify(key, alg, message.as_bytes(), &signature) {
+            if signature_verifies(key, alg, message.as_bytes(), signature) {
                 verified = true;
                 break;
             }
@@ -327,8 +368,8 @@ impl JwtVerifier {
 
         // Only now is the payload trusted: parse it once.
         let payload = b64(payload_b64).map_err(|()| JwtError::BadClaims)?;
-        let mut claims: Claims =
-            serde_json::from_slice(&payload).map_err(|_| JwtError::BadClaims)?;
+        let text = std::str::from_utf8(&payload).map_err(|_| JwtError::BadClaims)?;
+        let mut claims: Claims = serde_json::from_str(text).map_err(|_| JwtError::BadClaims)?;
         claims.set_raw(payload);
         self.check_times(&claims, now)?;
         self.check_claims(&claims)?;
