@@ -7,7 +7,7 @@
 //!
 //! Built so that a miss costs next to nothing over no cache at all (tokens
 //! that never repeat, such as one per request, must not pay for the cache):
-//! a fixed table of two-way buckets, each slot behind its own lock; a
+//! a fixed table of two-way buckets, each behind its own lock; a
 //! token's slot comes from a hash of its last bytes only (the signature,
 //! which differs between any two tokens a key signed); an insert reuses the
 //! slot's buffer for the token, so it neither allocates once the table is
@@ -35,11 +35,19 @@ impl Slot {
     fn is_live(&self, now: u64, keys: usize) -> bool {
         self.identity.is_some() && self.exp >= now && self.keys == keys
     }
+
+    /// Whether the slot holds `token`: the signature end first, where two
+    /// tokens differ (their headers and common claims are alike).
+    fn holds(&self, token: &str, tail: &[u8]) -> bool {
+        self.token.len() == token.len()
+            && self.token.as_bytes().ends_with(tail)
+            && self.token == token
+    }
 }
 
-/// Verified tokens, in `2 * buckets` slots.
+/// Verified tokens, in buckets of two slots under one lock.
 pub(crate) struct TokenCache {
-    slots: Box<[RwLock<Slot>]>,
+    buckets: Box<[RwLock<[Slot; 2]>]>,
     /// `buckets - 1`, buckets a power of two.
     mask: usize,
 }
@@ -47,12 +55,13 @@ pub(crate) struct TokenCache {
 impl std::fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenCache")
-            .field("capacity", &self.slots.len())
+            .field("capacity", &(self.buckets.len() * 2))
             .finish()
     }
 }
 
-fn hash(token: &str) -> usize {
+/// The hashed end of a token, and its hash.
+fn tail_and_hash(token: &str) -> (&[u8], usize) {
     let tail = token
         .as_bytes()
         .get(token.len().saturating_sub(HASHED_TAIL)..)
@@ -61,53 +70,54 @@ fn hash(token: &str) -> usize {
     h.write(tail);
     h.write_usize(token.len());
     // Fx's high bits are the well-mixed ones.
-    (h.finish() >> 20) as usize
+    (tail, (h.finish() >> 20) as usize)
 }
 
 impl TokenCache {
     pub(crate) fn new(capacity: usize) -> Self {
         let buckets = capacity.div_ceil(2).max(1).next_power_of_two();
         Self {
-            slots: (0..buckets * 2).map(|_| RwLock::default()).collect(),
+            buckets: (0..buckets).map(|_| RwLock::default()).collect(),
             mask: buckets - 1,
         }
-    }
-
-    /// The two slots of `token`'s bucket.
-    fn bucket(&self, token: &str) -> [Option<&RwLock<Slot>>; 2] {
-        let i = (hash(token) & self.mask) * 2;
-        [self.slots.get(i), self.slots.get(i + 1)]
     }
 
     /// The cached identity of `token`, if verified under the key set
     /// `keys` and not expired at `now`.
     pub(crate) fn get(&self, token: &str, now: u64, keys: usize) -> Option<Identity> {
-        self.bucket(token).into_iter().flatten().find_map(|slot| {
-            let s = slot.read().ok()?;
-            (s.token == token && s.is_live(now, keys))
-                .then(|| s.identity.clone())
-                .flatten()
-        })
+        let (tail, h) = tail_and_hash(token);
+        let bucket = self.buckets.get(h & self.mask)?.read().ok()?;
+        bucket
+            .iter()
+            .find(|s| s.holds(token, tail))
+            .filter(|s| s.is_live(now, keys))
+            .and_then(|s| s.identity.clone())
     }
 
     pub(crate) fn insert(&self, token: &str, identity: &Identity, exp: u64, keys: usize, now: u64) {
-        let [a, b] = self.bucket(token);
-        let (Some(a), Some(b)) = (a, b) else { return };
-        // The slot already holding the token, else a dead one, else the
-        // one that expires first.
-        let pick = {
-            let (Ok(sa), Ok(sb)) = (a.read(), b.read()) else {
-                return;
-            };
-            if sa.token == token || !sa.is_live(now, keys) {
-                a
-            } else if sb.token == token || !sb.is_live(now, keys) || sb.exp < sa.exp {
-                b
-            } else {
-                a
-            }
+        let (tail, h) = tail_and_hash(token);
+        let Some(bucket) = self.buckets.get(h & self.mask) else {
+            return;
         };
-        let Ok(mut s) = pick.write() else { return };
+        let Ok(mut bucket) = bucket.write() else {
+            return;
+        };
+        // The slot already holding the token, else a dead one, else the
+        // one that expires first (between equals, by a bit of the hash, so
+        // that no slot keeps an entry for ever).
+        let [a, b] = &*bucket;
+        let pick = if a.holds(token, tail) || !a.is_live(now, keys) {
+            0
+        } else if b.holds(token, tail) || !b.is_live(now, keys) {
+            1
+        } else if a.exp != b.exp {
+            usize::from(b.exp < a.exp)
+        } else {
+            (h >> 40) & 1
+        };
+        let Some(s) = bucket.get_mut(pick) else {
+            return;
+        };
         s.token.clear();
         s.token.push_str(token);
         s.identity = Some(identity.clone());
@@ -151,7 +161,7 @@ mod tests {
         for (i, t) in tokens.iter().enumerate() {
             c.insert(t, &id(&i.to_string()), 1000, 1, 0);
         }
-        assert_eq!(c.slots.len(), 16);
+        assert_eq!(c.buckets.len() * 2, 16);
         let mut hits = 0;
         for (i, t) in tokens.iter().enumerate() {
             if let Some(found) = c.get(t, 0, 1) {
