@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bouncer_core::{
     Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
-    Rejection, RequestContext, SchemeName,
+    RequestContext, SchemeName, Unauthenticated,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -145,7 +145,7 @@ impl<S: ClientSecrets> SignedRequests<S> {
 }
 
 fn invalid(why: &'static str) -> AuthnError {
-    Rejection::new(AuthnReason::InvalidCredentials)
+    Unauthenticated::new(AuthnReason::InvalidCredentials)
         .with_description(why)
         .into()
 }

@@ -32,7 +32,7 @@ use bouncer_authz::{
 };
 use bouncer_core::metadata::ProtectedResourceMetadata;
 use bouncer_core::{
-    Authenticated, AuthnReason, Denial, Fault, Gate, Rejection, Requirement, SchemeName,
+    Authenticated, AuthnReason, Denial, Fault, Gate, Requirement, SchemeName, Unauthenticated,
 };
 use bouncer_redis::RedisStore;
 use bouncer_session::{
@@ -557,7 +557,10 @@ impl App {
     }
 
     fn reject(&self, scheme: SchemeName, reason: AuthnReason) -> Answer {
-        self.deny(scheme, LoginError::Rejected(Rejection::new(reason)))
+        self.deny(
+            scheme,
+            LoginError::Unauthenticated(Unauthenticated::new(reason)),
+        )
     }
 }
 

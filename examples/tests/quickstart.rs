@@ -4,6 +4,12 @@
 //! against both quickstarts, axum's (`cargo run --example quickstart`) and
 //! actix-web's (`cargo run --example quickstart-actix`): each test is a
 //! module with an `axum` and an `actix` test (contract §6).
+//!
+//! Rows that only check status and `code` are tables (`s.check(vec![row(…),
+//! …])`, kept one row per line) run by the test kit's
+//! `StatusMatrix::run_http`, which also checks every row's challenges and
+//! problem body; rows whose answer is inspected further use
+//! `Server::expect`.
 #![allow(unreachable_pub, missing_docs)]
 #![allow(
     clippy::unwrap_used,
@@ -251,6 +257,18 @@ impl Server {
         self.send(Method::GET, path, headers, None).await
     }
 
+    /// Runs `rows` in order over HTTP through the test kit's status matrix,
+    /// which also checks the challenge rules and the problem bodies.
+    async fn check(&self, rows: Vec<Row>) {
+        let mut matrix = bouncer_test::matrix::StatusMatrix::new();
+        for (label, request, status, code) in rows {
+            matrix = matrix.row(&label, request, status, code.as_deref());
+        }
+        if let Err(e) = matrix.run_http(&self.base).await {
+            panic!("{e}");
+        }
+    }
+
     /// Asserts status and code.
     async fn expect(
         &self,
@@ -271,6 +289,29 @@ impl Server {
         );
         r
     }
+}
+
+/// One row of a status table: a request as [`Server::expect`] would send it
+/// (POST and PUT carry a JSON document), the status and the `code` it must
+/// get (`""`: no problem body to check).
+type Row = (String, Request<axum::body::Body>, u16, Option<String>);
+
+const GET: Method = Method::GET;
+
+fn row(method: Method, path: &str, headers: &[(&str, &str)], status: u16, code: &str) -> Row {
+    let label = format!("{method} {path} {headers:?}");
+    let mut b = Request::builder().method(method.clone()).uri(path);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let body = if matches!(method, Method::POST | Method::PUT) {
+        b = b.header("content-type", "application/json");
+        axum::body::Body::from(serde_json::to_vec(&json!({"title": "t", "content": "c"})).unwrap())
+    } else {
+        axum::body::Body::empty()
+    };
+    let code = (!code.is_empty()).then(|| code.to_owned());
+    (label, b.body(body).unwrap(), status, code)
 }
 
 fn now() -> u64 {
@@ -351,16 +392,11 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
     assert_eq!(bearer_ch.get("realm"), Some(app::REALM));
     assert_eq!(bearer_ch.get("error"), None);
     // Anonymous is 401 even where no authenticated user could be allowed.
-    s.expect(
-        g.clone(),
-        "/orgs/globex/documents/plans",
-        &[],
-        401,
-        "missing_credentials",
-    )
-    .await;
-    s.expect(g.clone(), "/admin/keys/rotate", &[], 405, "")
-        .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/orgs/globex/documents/plans", &[], 401, "missing_credentials"),
+        row(GET, "/admin/keys/rotate", &[], 405, ""),
+    ]).await;
     let r = s
         .expect(
             Method::POST,
@@ -383,53 +419,20 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
         )
         .await;
     assert_eq!(r.challenge("Bearer").get("error"), Some("invalid_request"));
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, "Bearer a b c")],
-        401,
-        "malformed_credentials",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, "Basic !!!")],
-        401,
-        "malformed_credentials",
-    )
-    .await;
     let no_colon = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("alice")
     );
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, &no_colon)],
-        401,
-        "malformed_credentials",
-    )
-    .await;
     let alice_basic = basic("alice", "alice-pass");
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, &alice_basic), (A, &alice_basic)],
-        401,
-        "malformed_credentials",
-    )
-    .await;
-
-    // 401 unsupported_scheme.
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, "Digest username=\"a\"")],
-        401,
-        "unsupported_scheme",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[(A, "Bearer a b c")], 401, "malformed_credentials"),
+        row(GET, "/me", &[(A, "Basic !!!")], 401, "malformed_credentials"),
+        row(GET, "/me", &[(A, &no_colon)], 401, "malformed_credentials"),
+        row(GET, "/me", &[(A, &alice_basic), (A, &alice_basic)], 401, "malformed_credentials"),
+        // 401 unsupported_scheme.
+        row(GET, "/me", &[(A, "Digest username=\"a\"")], 401, "unsupported_scheme"),
+    ]).await;
     let r = s
         .expect(
             g.clone(),
@@ -441,14 +444,10 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
         .await;
     assert_eq!(r.challenges().len(), 1);
     assert_eq!(r.challenge("Bearer").get("error"), None);
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[("x-api-key", "demo-reporter-key")],
-        401,
-        "unsupported_scheme",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/admin/audit", &[("x-api-key", "demo-reporter-key")], 401, "unsupported_scheme"),
+    ]).await;
 
     // 401 invalid_credentials, indistinguishable.
     let wrong = s
@@ -528,90 +527,31 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
         &EncodingKey::from_secret(b"some-other-secret-of-enough-length!!"),
     )
     .unwrap();
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, &format!("Bearer {other_secret}"))],
-        401,
-        "invalid_token",
-    )
-    .await;
     let unknown_kid = sign(Algorithm::ES256, Some("no-such-key"), None, &good);
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, &format!("Bearer {unknown_kid}"))],
-        401,
-        "invalid_token",
-    )
-    .await;
     let wrong_alg_for_kid = sign(Algorithm::ES256, Some("demo-rsa"), None, &good);
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, &format!("Bearer {wrong_alg_for_kid}"))],
-        401,
-        "invalid_token",
-    )
-    .await;
     let b64 = |v: &Value| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
     };
     let none = format!("Bearer {}.{}.", b64(&json!({"alg": "none"})), b64(&good));
-    s.expect(g.clone(), "/me", &[(A, &none)], 401, "invalid_token")
-        .await;
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(
-            A,
-            &hs(&with(claims("alice"), "iss", json!("https://evil.example"))),
-        )],
-        401,
-        "invalid_token",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(
-            A,
-            &hs(&with(
-                claims("alice"),
-                "aud",
-                json!("https://other.example"),
-            )),
-        )],
-        401,
-        "invalid_token",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, &hs(&with(claims("alice"), "nbf", json!(now() + 3600))))],
-        401,
-        "invalid_token",
-    )
-    .await;
     let mut no_sub = claims("alice");
     no_sub.as_object_mut().unwrap().remove("sub");
-    s.expect(g.clone(), "/me", &[(A, &hs(&no_sub))], 401, "invalid_token")
-        .await;
     let bad_typ = format!(
         "Bearer {}",
         sign(Algorithm::HS256, None, Some("id_token+jwt"), &good)
     );
-    s.expect(g.clone(), "/me", &[(A, &bad_typ)], 401, "invalid_token")
-        .await;
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, "Bearer not.a.jwt")],
-        401,
-        "invalid_token",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[(A, &format!("Bearer {other_secret}"))], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &format!("Bearer {unknown_kid}"))], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &format!("Bearer {wrong_alg_for_kid}"))], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &none)], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &hs(&with(claims("alice"), "iss", json!("https://evil.example"))))], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &hs(&with(claims("alice"), "aud", json!("https://other.example"))))], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &hs(&with(claims("alice"), "nbf", json!(now() + 3600))))], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &hs(&no_sub))], 401, "invalid_token"),
+        row(GET, "/me", &[(A, &bad_typ)], 401, "invalid_token"),
+        row(GET, "/me", &[(A, "Bearer not.a.jwt")], 401, "invalid_token"),
+    ]).await;
 
     // 401 token_expired.
     let r = s
@@ -631,7 +571,10 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
             "Bearer {}",
             sign(Algorithm::HS256, None, typ, &claims("bob"))
         );
-        s.expect(g.clone(), "/me", &[(A, &t)], 200, "").await;
+        #[rustfmt::skip]
+        s.check(vec![
+            row(GET, "/me", &[(A, &t)], 200, ""),
+        ]).await;
     }
     for (alg, kid) in [
         (Algorithm::RS256, "demo-rsa"),
@@ -648,7 +591,10 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
 
     // 401 token_revoked through /logout.
     let t = hs(&claims("alice"));
-    s.expect(g.clone(), "/me", &[(A, &t)], 200, "").await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[(A, &t)], 200, ""),
+    ]).await;
     let r = s.send(Method::POST, "/logout", &[(A, &t)], None).await;
     assert_eq!(r.status, 204);
     let r = s
@@ -664,8 +610,10 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
             .status,
         204
     );
-    s.expect(g.clone(), "/me", &[(A, &t)], 401, "token_revoked")
-        .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[(A, &t)], 401, "token_revoked"),
+    ]).await;
 
     // 401 mfa_required (RFC 9470), and 403 first when the role is missing.
     let r = s
@@ -680,46 +628,14 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
     let c = r.challenge("Bearer");
     assert_eq!(c.get("error"), Some("insufficient_user_authentication"));
     assert_eq!(c.get("acr_values"), Some(app::MFA_ACR));
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[(A, &hs(&mfa("erin")))],
-        200,
-        "",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[(A, &hs(&with(claims("erin"), "amr", json!(["mfa"]))))],
-        200,
-        "",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[(A, &hs(&with(claims("erin"), "acr", json!(app::MFA_ACR))))],
-        200,
-        "",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[(A, &hs(&claims("alice")))],
-        403,
-        "elevation_required",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[(A, &hs(&mfa("alice")))],
-        403,
-        "elevation_required",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/admin/audit", &[(A, &hs(&mfa("erin")))], 200, ""),
+        row(GET, "/admin/audit", &[(A, &hs(&with(claims("erin"), "amr", json!(["mfa"]))))], 200, ""),
+        row(GET, "/admin/audit", &[(A, &hs(&with(claims("erin"), "acr", json!(app::MFA_ACR))))], 200, ""),
+        row(GET, "/admin/audit", &[(A, &hs(&claims("alice")))], 403, "elevation_required"),
+        row(GET, "/admin/audit", &[(A, &hs(&mfa("alice")))], 403, "elevation_required"),
+    ]).await;
     let stale = with(mfa("erin"), "auth_time", json!(now() - 600));
     let r = s
         .expect(
@@ -731,22 +647,11 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
         )
         .await;
     assert_eq!(r.challenge("Bearer").get("max_age"), Some("300"));
-    s.expect(
-        Method::POST,
-        "/admin/keys/rotate",
-        &[(A, &hs(&mfa("erin")))],
-        200,
-        "",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[(A, &hs(&with(mfa("erin"), "scope", json!("documents:read"))))],
-        403,
-        "insufficient_scope",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(Method::POST, "/admin/keys/rotate", &[(A, &hs(&mfa("erin")))], 200, ""),
+        row(GET, "/admin/audit", &[(A, &hs(&with(mfa("erin"), "scope", json!("documents:read"))))], 403, "insufficient_scope"),
+    ]).await;
 
     // 403 blocked_path, before routing and credentials.
     for p in [
@@ -759,9 +664,11 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
         "//.env",
         "/static/.%2e/.env",
     ] {
-        s.expect(g.clone(), p, &[], 403, "blocked_path").await;
-        s.expect(g.clone(), p, &[(A, &alice_basic)], 403, "blocked_path")
-            .await;
+        #[rustfmt::skip]
+        s.check(vec![
+            row(GET, p, &[], 403, "blocked_path"),
+            row(GET, p, &[(A, &alice_basic)], 403, "blocked_path"),
+        ]).await;
     }
     assert_eq!(
         s.get("/.well-known/openid-configuration", &[]).await.status,
@@ -777,22 +684,11 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
         "::ffff:203.0.113.5",
         "198.51.100.1, 203.0.113.77",
     ] {
-        s.expect(
-            g.clone(),
-            "/health",
-            &[("x-forwarded-for", xff)],
-            403,
-            "ip_blocked",
-        )
-        .await;
-        s.expect(
-            g.clone(),
-            "/me",
-            &[("x-forwarded-for", xff)],
-            403,
-            "ip_blocked",
-        )
-        .await;
+        #[rustfmt::skip]
+        s.check(vec![
+            row(GET, "/health", &[("x-forwarded-for", xff)], 403, "ip_blocked"),
+            row(GET, "/me", &[("x-forwarded-for", xff)], 403, "ip_blocked"),
+        ]).await;
     }
     assert_eq!(
         s.get(
@@ -812,22 +708,11 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
     );
 
     // 403 geo_blocked.
-    s.expect(
-        g.clone(),
-        "/health",
-        &[("cf-ipcountry", "ZZ")],
-        403,
-        "geo_blocked",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/me",
-        &[("cf-ipcountry", "ZZ")],
-        403,
-        "geo_blocked",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/health", &[("cf-ipcountry", "ZZ")], 403, "geo_blocked"),
+        row(GET, "/me", &[("cf-ipcountry", "ZZ")], 403, "geo_blocked"),
+    ]).await;
     assert_eq!(
         s.get("/health", &[("cf-ipcountry", "DE")]).await.status,
         200
@@ -845,14 +730,10 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
     // Unreadable forwarding data fails closed: the address is unknown.
     let too_many = vec!["198.51.100.1"; 33].join(", ");
     for xff in ["", "garbage", "198.51.100.1, , 127.0.0.1", &too_many] {
-        s.expect(
-            g.clone(),
-            "/health",
-            &[("x-forwarded-for", xff)],
-            403,
-            "ip_blocked",
-        )
-        .await;
+        #[rustfmt::skip]
+        s.check(vec![
+            row(GET, "/health", &[("x-forwarded-for", xff)], 403, "ip_blocked"),
+        ]).await;
     }
     // Two country values (two field lines), or one that is denied, are
     // geo_blocked; no country at all passes the deny list.
@@ -861,112 +742,41 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
         &[("cf-ipcountry", "DE, FR")],
         &[("cf-ipcountry", "ZZ")],
     ] {
-        s.expect(g.clone(), "/health", countries, 403, "geo_blocked")
-            .await;
+        #[rustfmt::skip]
+        s.check(vec![
+            row(GET, "/health", countries, 403, "geo_blocked"),
+        ]).await;
     }
     assert_eq!(s.get("/health", &[]).await.status, 200);
 
     // 403 account_suspended.
-    s.expect(
-        g.clone(),
-        "/me",
-        &[(A, &basic("dave", "dave-pass"))],
-        403,
-        "account_suspended",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents",
-        &[(A, &hs(&claims("dave")))],
-        403,
-        "account_suspended",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[(A, &basic("dave", "dave-pass"))], 403, "account_suspended"),
+        row(GET, "/orgs/acme/documents", &[(A, &hs(&claims("dave")))], 403, "account_suspended"),
+    ]).await;
 
     // 403 tenant_mismatch (membership and token binding, Logto forms too).
-    s.expect(
-        g.clone(),
-        "/orgs/globex/documents",
-        &[(A, &alice_basic)],
-        403,
-        "tenant_mismatch",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/globex/documents",
-        &[(A, &basic("carol", "carol-pass"))],
-        200,
-        "",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents",
-        &[(A, &basic("carol", "carol-pass"))],
-        200,
-        "",
-    )
-    .await;
     let carol_acme = hs(&with(claims("carol"), "organization_id", json!("acme")));
-    s.expect(
-        g.clone(),
-        "/orgs/globex/documents",
-        &[(A, &carol_acme)],
-        403,
-        "tenant_mismatch",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents",
-        &[(A, &carol_acme)],
-        200,
-        "",
-    )
-    .await;
     let logto = hs(&with(
         claims("carol"),
         "aud",
         json!("urn:logto:organization:globex"),
     ));
-    s.expect(g.clone(), "/orgs/globex/documents", &[(A, &logto)], 200, "")
-        .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents",
-        &[(A, &logto)],
-        403,
-        "tenant_mismatch",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/nowhere/documents",
-        &[(A, &alice_basic)],
-        403,
-        "tenant_mismatch",
-    )
-    .await;
-
-    // 403 insufficient_permission and insufficient_scope.
-    s.expect(
-        Method::DELETE,
-        "/orgs/acme/documents/welcome",
-        &[(A, &basic("bob", "bob-pass"))],
-        403,
-        "insufficient_permission",
-    )
-    .await;
-    s.expect(
-        Method::POST,
-        "/orgs/acme/documents",
-        &[(A, &basic("grace", "p@ss:wörd"))],
-        403,
-        "insufficient_permission",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/orgs/globex/documents", &[(A, &alice_basic)], 403, "tenant_mismatch"),
+        row(GET, "/orgs/globex/documents", &[(A, &basic("carol", "carol-pass"))], 200, ""),
+        row(GET, "/orgs/acme/documents", &[(A, &basic("carol", "carol-pass"))], 200, ""),
+        row(GET, "/orgs/globex/documents", &[(A, &carol_acme)], 403, "tenant_mismatch"),
+        row(GET, "/orgs/acme/documents", &[(A, &carol_acme)], 200, ""),
+        row(GET, "/orgs/globex/documents", &[(A, &logto)], 200, ""),
+        row(GET, "/orgs/acme/documents", &[(A, &logto)], 403, "tenant_mismatch"),
+        row(GET, "/orgs/nowhere/documents", &[(A, &alice_basic)], 403, "tenant_mismatch"),
+        // 403 insufficient_permission and insufficient_scope.
+        row(Method::DELETE, "/orgs/acme/documents/welcome", &[(A, &basic("bob", "bob-pass"))], 403, "insufficient_permission"),
+        row(Method::POST, "/orgs/acme/documents", &[(A, &basic("grace", "p@ss:wörd"))], 403, "insufficient_permission"),
+    ]).await;
     let scoped = hs(&with(claims("alice"), "scope", json!("documents:read")));
     let r = s
         .expect(
@@ -980,93 +790,34 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
     let c = r.challenge("Bearer");
     assert_eq!(c.get("error"), Some("insufficient_scope"));
     assert_eq!(c.get("scope"), Some("documents:write"));
-    s.expect(g.clone(), "/orgs/acme/documents", &[(A, &scoped)], 200, "")
-        .await;
     let bob_scoped = hs(&with(
         claims("bob"),
         "scope",
         json!("documents:read documents:delete"),
     ));
-    s.expect(
-        Method::DELETE,
-        "/orgs/acme/documents/welcome",
-        &[(A, &bob_scoped)],
-        403,
-        "insufficient_permission",
-    )
-    .await;
-
-    // 403 not_shared; 403 read_only; 404 after membership is known.
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents/roadmap",
-        &[(A, &basic("bob", "bob-pass"))],
-        403,
-        "not_shared",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents/roadmap",
-        &[(A, &basic("carol", "carol-pass"))],
-        403,
-        "not_shared",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents/roadmap",
-        &[(A, &alice_basic)],
-        200,
-        "",
-    )
-    .await;
-    s.expect(
-        Method::PUT,
-        "/orgs/acme/documents/handbook-2019",
-        &[(A, &alice_basic)],
-        403,
-        "read_only",
-    )
-    .await;
-    s.expect(
-        Method::DELETE,
-        "/orgs/acme/documents/handbook-2019",
-        &[(A, &alice_basic)],
-        403,
-        "read_only",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents/handbook-2019",
-        &[(A, &alice_basic)],
-        200,
-        "",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/orgs/acme/documents", &[(A, &scoped)], 200, ""),
+        row(Method::DELETE, "/orgs/acme/documents/welcome", &[(A, &bob_scoped)], 403, "insufficient_permission"),
+        // 403 not_shared; 403 read_only; 404 after membership is known.
+        row(GET, "/orgs/acme/documents/roadmap", &[(A, &basic("bob", "bob-pass"))], 403, "not_shared"),
+        row(GET, "/orgs/acme/documents/roadmap", &[(A, &basic("carol", "carol-pass"))], 403, "not_shared"),
+        row(GET, "/orgs/acme/documents/roadmap", &[(A, &alice_basic)], 200, ""),
+        row(Method::PUT, "/orgs/acme/documents/handbook-2019", &[(A, &alice_basic)], 403, "read_only"),
+        row(Method::DELETE, "/orgs/acme/documents/handbook-2019", &[(A, &alice_basic)], 403, "read_only"),
+        row(GET, "/orgs/acme/documents/handbook-2019", &[(A, &alice_basic)], 200, ""),
+    ]).await;
     assert_eq!(
         s.get("/orgs/acme/documents/nope", &[(A, &alice_basic)])
             .await
             .status,
         404
     );
-    s.expect(
-        g.clone(),
-        "/orgs/globex/documents/nope",
-        &[(A, &alice_basic)],
-        403,
-        "tenant_mismatch",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents/plans",
-        &[(A, &alice_basic)],
-        404,
-        "not_found",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/orgs/globex/documents/nope", &[(A, &alice_basic)], 403, "tenant_mismatch"),
+        row(GET, "/orgs/acme/documents/plans", &[(A, &alice_basic)], 404, "not_found"),
+    ]).await;
 
     // Unknown routes are 404 whatever the credentials.
     assert_eq!(s.get("/nope", &[]).await.status, 404);
@@ -1077,26 +828,13 @@ async fn contract_section_3_and_4_over_http(f: Flavor) {
     let key = [("x-api-key", "demo-reporter-key")];
     let r = s.expect(g.clone(), "/me", &key, 200, "").await;
     assert_eq!(r.body["sub"], "svc-reporter");
-    s.expect(g.clone(), "/orgs/acme/documents", &key, 200, "")
-        .await;
-    s.expect(g.clone(), "/orgs/acme/documents/welcome", &key, 200, "")
-        .await;
-    s.expect(
-        Method::POST,
-        "/orgs/acme/documents",
-        &key,
-        403,
-        "insufficient_permission",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/orgs/globex/documents",
-        &key,
-        403,
-        "tenant_mismatch",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/orgs/acme/documents", &key, 200, ""),
+        row(GET, "/orgs/acme/documents/welcome", &key, 200, ""),
+        row(Method::POST, "/orgs/acme/documents", &key, 403, "insufficient_permission"),
+        row(GET, "/orgs/globex/documents", &key, 403, "tenant_mismatch"),
+    ]).await;
 
     // The documents API itself.
     let r = s
@@ -1234,22 +972,11 @@ async fn contract_section_5_sessions_and_mfa(f: Flavor) {
         (r.body["sub"].as_str(), r.body["scheme"].as_str()),
         (Some("alice"), Some("session"))
     );
-    s.expect(
-        g.clone(),
-        "/orgs/acme/documents/roadmap",
-        &[("cookie", &alice)],
-        200,
-        "",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[("cookie", &alice)],
-        403,
-        "elevation_required",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/orgs/acme/documents/roadmap", &[("cookie", &alice)], 200, ""),
+        row(GET, "/admin/audit", &[("cookie", &alice)], 403, "elevation_required"),
+    ]).await;
 
     // A new login ends the session the request carried (no fixation).
     let r = s
@@ -1272,8 +999,10 @@ async fn contract_section_5_sessions_and_mfa(f: Flavor) {
         )
         .await;
     assert!(r.challenges().iter().all(|c| c.get("error").is_none()));
-    s.expect(g.clone(), "/me", &[("cookie", &alice2)], 200, "")
-        .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[("cookie", &alice2)], 200, ""),
+    ]).await;
 
     // JSON login; bad credentials get the same 401 as anywhere else.
     let r = login(json!({"username": "bob", "password": "bob-pass"})).await;
@@ -1311,14 +1040,10 @@ async fn contract_section_5_sessions_and_mfa(f: Flavor) {
         "/orgs/globex/documents",
         "/admin/audit",
     ] {
-        s.expect(
-            g.clone(),
-            path,
-            &[("cookie", &pending)],
-            401,
-            "mfa_required",
-        )
-        .await;
+        #[rustfmt::skip]
+        s.check(vec![
+            row(GET, path, &[("cookie", &pending)], 401, "mfa_required"),
+        ]).await;
     }
     let r = s
         .send(
@@ -1341,24 +1066,12 @@ async fn contract_section_5_sessions_and_mfa(f: Flavor) {
     assert_eq!(r.status, 204, "{}", r.body);
     let erin = session_cookie(&r);
     assert_ne!(erin, pending, "a new id at MFA completion");
-    s.expect(
-        g.clone(),
-        "/me",
-        &[("cookie", &pending)],
-        401,
-        "session_invalid",
-    )
-    .await;
-    s.expect(g.clone(), "/admin/audit", &[("cookie", &erin)], 200, "")
-        .await;
-    s.expect(
-        post.clone(),
-        "/admin/keys/rotate",
-        &[("cookie", &erin)],
-        200,
-        "",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[("cookie", &pending)], 401, "session_invalid"),
+        row(GET, "/admin/audit", &[("cookie", &erin)], 200, ""),
+        row(post.clone(), "/admin/keys/rotate", &[("cookie", &erin)], 200, ""),
+    ]).await;
     let r = s
         .expect(g.clone(), "/me", &[("cookie", &erin)], 200, "")
         .await;
@@ -1400,14 +1113,10 @@ async fn contract_section_5_sessions_and_mfa(f: Flavor) {
             .await;
         assert_eq!(r.code(), "invalid_credentials");
     }
-    s.expect(
-        g.clone(),
-        "/me",
-        &[("cookie", &pending2)],
-        401,
-        "session_invalid",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/me", &[("cookie", &pending2)], 401, "session_invalid"),
+    ]).await;
     let r = s
         .send(
             post.clone(),
@@ -1427,22 +1136,11 @@ async fn contract_section_5_sessions_and_mfa(f: Flavor) {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    s.expect(
-        g.clone(),
-        "/admin/audit",
-        &[("cookie", &erin)],
-        401,
-        "session_invalid",
-    )
-    .await;
-    s.expect(
-        g.clone(),
-        "/me",
-        &[("cookie", "bouncer_session=not-a-session")],
-        401,
-        "session_invalid",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(GET, "/admin/audit", &[("cookie", &erin)], 401, "session_invalid"),
+        row(GET, "/me", &[("cookie", "bouncer_session=not-a-session")], 401, "session_invalid"),
+    ]).await;
 
     // Throttling per (user, address): 429 with Retry-After, others unaffected.
     let from = |ip: &'static str| [("x-forwarded-for", ip)];
@@ -1840,31 +1538,16 @@ async fn unrelated_cookies_are_not_session_credentials(f: Flavor) {
         "theme=dark; prefs=bouncer_session",
         "bouncer_sessionx=1",
     ] {
-        s.expect(
-            Method::GET,
-            "/me",
-            &[("cookie", cookie)],
-            401,
-            "missing_credentials",
-        )
-        .await;
-        s.expect(
-            Method::GET,
-            "/orgs/acme/documents",
-            &[("cookie", cookie), (A, &basic("bob", "bob-pass"))],
-            200,
-            "",
-        )
-        .await;
+        #[rustfmt::skip]
+        s.check(vec![
+            row(Method::GET, "/me", &[("cookie", cookie)], 401, "missing_credentials"),
+            row(Method::GET, "/orgs/acme/documents", &[("cookie", cookie), (A, &basic("bob", "bob-pass"))], 200, ""),
+        ]).await;
     }
-    s.expect(
-        Method::GET,
-        "/me",
-        &[("cookie", "theme=dark; bouncer_session=nope")],
-        401,
-        "session_invalid",
-    )
-    .await;
+    #[rustfmt::skip]
+    s.check(vec![
+        row(Method::GET, "/me", &[("cookie", "theme=dark; bouncer_session=nope")], 401, "session_invalid"),
+    ]).await;
 }
 
 /// `BOUNCER_DEMO_JWKS` trusts only public keys: symmetric keys in the file

@@ -1,6 +1,8 @@
 //! The tower layers: [`GuardLayer`] (stage 1, on every request, before
 //! routing) and [`BouncerLayer`] (stages 2–5, per route).
 
+use std::sync::Arc;
+
 use tower_layer::Layer;
 
 use crate::service::{BouncerService, GuardService};
@@ -36,7 +38,7 @@ impl<S> Layer<S> for GuardLayer {
 #[derive(Debug, Clone)]
 pub struct BouncerLayer {
     bouncer: Bouncer,
-    requirement: RouteRequirement,
+    requirement: Arc<RouteRequirement>,
 }
 
 impl BouncerLayer {
@@ -44,7 +46,7 @@ impl BouncerLayer {
     pub fn new(bouncer: Bouncer, requirement: impl Into<RouteRequirement>) -> Self {
         Self {
             bouncer,
-            requirement: requirement.into(),
+            requirement: Arc::new(requirement.into()),
         }
     }
 }
@@ -53,6 +55,6 @@ impl<S> Layer<S> for BouncerLayer {
     type Service = BouncerService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        BouncerService::new(inner, self.bouncer.clone(), self.requirement.clone())
+        BouncerService::shared(inner, self.bouncer.clone(), self.requirement.clone())
     }
 }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use std::time::Instant;
@@ -106,12 +107,17 @@ where
 pub struct BouncerService<S> {
     inner: S,
     bouncer: Bouncer,
-    requirement: RouteRequirement,
+    // Shared: a request clones the pointer, not the requirement's strings.
+    requirement: Arc<RouteRequirement>,
 }
 
 impl<S> BouncerService<S> {
     /// Wraps `inner`.
     pub fn new(inner: S, bouncer: Bouncer, requirement: RouteRequirement) -> Self {
+        Self::shared(inner, bouncer, Arc::new(requirement))
+    }
+
+    pub(crate) fn shared(inner: S, bouncer: Bouncer, requirement: Arc<RouteRequirement>) -> Self {
         Self {
             inner,
             bouncer,

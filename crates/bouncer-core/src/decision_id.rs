@@ -2,7 +2,11 @@
 //! `instance` (`urn:bouncer:decision:<id>`) and in the decision log
 //! (`explain.md` §1).
 
+use std::cell::RefCell;
 use std::fmt;
+
+use rand_chacha::rand_core::{RngCore as _, SeedableRng as _};
+use rand_chacha::ChaCha12Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The URN prefix of a decision id in a problem body's `instance`.
@@ -13,9 +17,12 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// 16 random bytes (128 bits) as unpadded base64url: 22 characters.
 const LEN: usize = 22;
 
-/// The id of one decision: 128 random bits from the operating system,
-/// written as 22 characters of unpadded base64url (URL-safe). `Copy`, no
-/// allocation.
+/// The id of one decision: 128 random bits, written as 22 characters of
+/// unpadded base64url (URL-safe). `Copy`, no allocation.
+///
+/// The bits come from a per-thread ChaCha12 generator seeded once from the
+/// operating system: a system call per decision would cost more than the
+/// rest of the layer (the ids name decisions; they are not secrets).
 ///
 /// ```
 /// use bouncer_core::DecisionId;
@@ -33,12 +40,18 @@ pub struct DecisionId {
 }
 
 impl DecisionId {
-    /// A fresh id. Should the operating system's generator fail (it does
-    /// not on supported platforms), the id is still unique in this process:
-    /// a counter mixed with the time.
+    /// A fresh id. Should the operating system's generator fail when a
+    /// thread seeds its own (it does not on supported platforms), the ids
+    /// are still unique in this process: the seed is a counter mixed with
+    /// the time.
     pub fn new() -> Self {
         let mut bytes = [0u8; 16];
-        if getrandom::getrandom(&mut bytes).is_err() {
+        // A thread being torn down has no generator left: ask the system.
+        if GENERATOR
+            .try_with(|g| g.borrow_mut().fill_bytes(&mut bytes))
+            .is_err()
+            && getrandom::getrandom(&mut bytes).is_err()
+        {
             bytes = fallback();
         }
         Self::from_bytes(bytes)
@@ -129,6 +142,20 @@ fn push(text: &mut [u8; LEN], at: &mut usize, v: u32) {
     *at += 1;
 }
 
+thread_local! {
+    static GENERATOR: RefCell<ChaCha12Rng> = RefCell::new(ChaCha12Rng::from_seed(seed()));
+}
+
+fn seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    if getrandom::getrandom(&mut seed).is_err() {
+        let (a, b) = seed.split_at_mut(16);
+        a.copy_from_slice(&fallback());
+        b.copy_from_slice(&fallback());
+    }
+    seed
+}
+
 fn fallback() -> [u8; 16] {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -179,6 +206,16 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
             assert!(seen.insert(id.as_str().to_owned()));
         }
+    }
+
+    #[test]
+    fn threads_seed_their_own_generators() {
+        let ids = |n| (0..n).map(|_| DecisionId::new()).collect::<Vec<_>>();
+        let other = std::thread::spawn(move || ids(5_000)).join().unwrap();
+        let mut seen: std::collections::HashSet<_> = ids(5_000).into_iter().collect();
+        assert_eq!(seen.len(), 5_000);
+        seen.extend(other);
+        assert_eq!(seen.len(), 10_000, "two threads drew the same ids");
     }
 
     #[test]

@@ -59,7 +59,7 @@
 //! ## Writing your own scheme
 //!
 //! Implement [`Authenticator`](crate::Authenticator): return `Ok(None)` when
-//! the request carries nothing of yours, `Err(AuthnError::Rejected(..))`
+//! the request carries nothing of yours, `Err(AuthnError::Unauthenticated(..))`
 //! with a 401 reason when it carries yours and they fail, and
 //! `Err(AuthnError::Fault(..))` when *you* fail. Return a
 //! [`Challenge`](crate::Challenge) from `challenge` if your scheme has one;

@@ -96,8 +96,8 @@ pub use identity::{
     AuthContext, Authenticated, CredentialInfo, Identity, PrincipalKind, SchemeName,
 };
 pub use outcome::{
-    AccessError, AuthnError, Caller, Decision, Denial, Fault, Forbidden, InternalError, PolicyRule,
-    Refused, Rejection, Unauthenticated, Unavailable,
+    AccessError, AuthnError, Caller, Decision, Denial, Fault, Forbidden, ForbiddenDenial,
+    InternalError, PolicyRule, Unauthenticated, UnauthenticatedDenial, Unavailable,
 };
 pub use problem::{Problem, PROBLEM_JSON};
 pub use reason::{AuthnReason, Code, ForbiddenReason, Reason};

@@ -1,6 +1,17 @@
-//! What stages return when they do not allow: [`Rejection`] (401),
-//! [`Forbidden`] (403), [`Fault`] (500/503), and what the gate makes of
-//! them: a [`Denial`] inside a [`Decision`].
+//! What stages return when they do not allow, and what the gate makes of
+//! it.
+//!
+//! One word per status, at two levels:
+//!
+//! | status | a stage returns | the gate's [`Denial`] holds |
+//! |---|---|---|
+//! | 401 | [`Unauthenticated`] (an authenticator, inside [`AuthnError`]) | [`UnauthenticatedDenial`]: that, the status and every challenge the route offers |
+//! | 403 | [`Forbidden`] (a guard, the account stage or an authorizer, inside [`AccessError`]) | [`ForbiddenDenial`]: that and its `insufficient_scope` challenge |
+//! | 500/503 | [`Fault`] | the same [`Fault`] |
+//!
+//! Adapters turn a [`Denial`] into their framework's response type (the
+//! axum and actix adapters call it `BouncerRejection`, after axum's word for
+//! a response an extractor answers with).
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
@@ -18,16 +29,18 @@ use crate::requirement::StepUp;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
-/// An authenticator's "these are my credentials, and they fail".
+/// An authenticator's "these are my credentials, and they fail" (401).
+/// The gate wraps it, with the route's challenges, in an
+/// [`UnauthenticatedDenial`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
+pub struct Unauthenticated {
     reason: AuthnReason,
     description: Option<Cow<'static, str>>,
     step_up: Option<StepUp>,
 }
 
-impl Rejection {
-    /// A rejection for `reason` with its standard description.
+impl Unauthenticated {
+    /// A 401 for `reason` with its standard description.
     pub const fn new(reason: AuthnReason) -> Self {
         Self {
             reason,
@@ -68,15 +81,15 @@ impl Rejection {
     }
 }
 
-impl fmt::Display for Rejection {
+impl fmt::Display for Unauthenticated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.reason, self.description())
     }
 }
 
-impl StdError for Rejection {}
+impl StdError for Unauthenticated {}
 
-impl From<AuthnReason> for Rejection {
+impl From<AuthnReason> for Unauthenticated {
     fn from(reason: AuthnReason) -> Self {
         Self::new(reason)
     }
@@ -126,7 +139,8 @@ impl fmt::Display for PolicyRule {
     }
 }
 
-/// A stage's "you may not" (403).
+/// A stage's "you may not" (403). The gate wraps it in a
+/// [`ForbiddenDenial`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forbidden {
     reason: ForbiddenReason,
@@ -351,20 +365,20 @@ impl StdError for Unavailable {
 #[non_exhaustive]
 pub enum AuthnError {
     /// "My credentials, and they fail": 401.
-    Rejected(Rejection),
+    Unauthenticated(Unauthenticated),
     /// "I broke": 500/503.
     Fault(Fault),
 }
 
-impl From<Rejection> for AuthnError {
-    fn from(r: Rejection) -> Self {
-        Self::Rejected(r)
+impl From<Unauthenticated> for AuthnError {
+    fn from(r: Unauthenticated) -> Self {
+        Self::Unauthenticated(r)
     }
 }
 
 impl From<AuthnReason> for AuthnError {
     fn from(r: AuthnReason) -> Self {
-        Self::Rejected(Rejection::new(r))
+        Self::Unauthenticated(Unauthenticated::new(r))
     }
 }
 
@@ -408,21 +422,21 @@ impl From<Fault> for AccessError {
 /// A 401 (or, under the strict RFC 6750 profile, a 400 for malformed
 /// credentials) with every challenge the route offers.
 #[derive(Debug, Clone)]
-pub struct Unauthenticated {
-    pub(crate) rejection: Rejection,
+pub struct UnauthenticatedDenial {
+    pub(crate) unauthenticated: Unauthenticated,
     pub(crate) status: StatusCode,
     pub(crate) challenges: Vec<Challenge>,
 }
 
-impl Unauthenticated {
+impl UnauthenticatedDenial {
     /// The reason.
     pub fn reason(&self) -> AuthnReason {
-        self.rejection.reason()
+        self.unauthenticated.reason()
     }
 
-    /// The rejection as the authenticator (or the gate) gave it.
-    pub fn rejection(&self) -> &Rejection {
-        &self.rejection
+    /// The 401 as the authenticator (or the gate) gave it.
+    pub fn unauthenticated(&self) -> &Unauthenticated {
+        &self.unauthenticated
     }
 
     /// The challenges, one per accepted scheme; never empty.
@@ -434,12 +448,12 @@ impl Unauthenticated {
 /// A 403, with a Bearer `insufficient_scope` challenge when the token's
 /// scope was what fell short.
 #[derive(Debug, Clone)]
-pub struct Refused {
+pub struct ForbiddenDenial {
     pub(crate) forbidden: Forbidden,
     pub(crate) challenges: Vec<Challenge>,
 }
 
-impl Refused {
+impl ForbiddenDenial {
     /// The reason.
     pub fn reason(&self) -> ForbiddenReason {
         self.forbidden.reason()
@@ -462,9 +476,9 @@ impl Refused {
 #[non_exhaustive]
 pub enum Denial {
     /// 401 (or 400 under the strict profile) with challenges.
-    Unauthenticated(Box<Unauthenticated>),
+    Unauthenticated(Box<UnauthenticatedDenial>),
     /// 403.
-    Forbidden(Box<Refused>),
+    Forbidden(Box<ForbiddenDenial>),
     /// 404 for a resource that does not exist.
     NotFound,
     /// 429: too many failed attempts; retry after the given time.
@@ -476,7 +490,7 @@ pub enum Denial {
 impl Denial {
     /// A 403 without challenges (for flows outside the gate).
     pub fn forbidden(forbidden: Forbidden) -> Self {
-        Self::Forbidden(Box::new(Refused {
+        Self::Forbidden(Box::new(ForbiddenDenial {
             forbidden,
             challenges: Vec::new(),
         }))
@@ -535,7 +549,7 @@ impl Denial {
     /// (for production profiles that want nothing but the code).
     pub fn problem(&self, expose_detail: bool) -> Problem {
         let detail: Cow<'static, str> = match self {
-            Self::Unauthenticated(u) => match &u.rejection.description {
+            Self::Unauthenticated(u) => match &u.unauthenticated.description {
                 Some(d) => d.clone(),
                 None => Cow::Borrowed(u.reason().description()),
             },
@@ -548,7 +562,7 @@ impl Denial {
 impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Unauthenticated(u) => write!(f, "{} {}", u.status.as_u16(), u.rejection),
+            Self::Unauthenticated(u) => write!(f, "{} {}", u.status.as_u16(), u.unauthenticated),
             Self::Forbidden(r) => write!(f, "403 {}", r.forbidden),
             Self::Fault(fault) => write!(f, "{} {fault}", fault.status().as_u16()),
             other => write!(

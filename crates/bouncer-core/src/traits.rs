@@ -29,7 +29,7 @@ use crate::requirement::{Requirement, StepUp};
 /// |---|---|---|
 /// | `Ok(Some(identity))` | valid credentials | goes on to the account stage |
 /// | `Ok(None)` | "not mine": no credentials of my kind | tries other schemes; `missing_credentials` if none |
-/// | `Err(AuthnError::Rejected(r))` | "mine, and they fail" | 401 with `r`'s reason; your challenge carries the error |
+/// | `Err(AuthnError::Unauthenticated(r))` | "mine, and they fail" | 401 with `r`'s reason; your challenge carries the error |
 /// | `Err(AuthnError::Fault(f))` | "I broke" (store down, bug) | 500, or 503 with `Retry-After` — never 401 |
 ///
 /// [`recognizes`](Authenticator::recognizes) must be cheap and must not

@@ -55,7 +55,7 @@ use base64::Engine as _;
 use bouncer_core::{
     AccountDirectory, AccountState, AuthContext, Authenticator, AuthnError, AuthnReason, Challenge,
     ChallengeContext, Clock, Code, CredentialInfo, Denial, Fault, Forbidden, ForbiddenReason, Gate,
-    Identity, Rejection, RequestContext, Requirement, SchemeName, StepUp, SystemClock,
+    Identity, RequestContext, Requirement, SchemeName, StepUp, SystemClock, Unauthenticated,
 };
 use cookie::{Cookie, SameSite};
 use http::header::COOKIE;
@@ -261,7 +261,7 @@ pub struct Login {
 pub enum LoginError {
     /// 401: bad credentials, bad code, no session.
     #[error("401 {0}")]
-    Rejected(Rejection),
+    Unauthenticated(Unauthenticated),
     /// 403: the account may not log in.
     #[error("403 {0}: {desc}", desc = .0.description())]
     Forbidden(ForbiddenReason),
@@ -276,7 +276,7 @@ pub enum LoginError {
 impl From<AuthnError> for LoginError {
     fn from(e: AuthnError) -> Self {
         match e {
-            AuthnError::Rejected(r) => Self::Rejected(r),
+            AuthnError::Unauthenticated(r) => Self::Unauthenticated(r),
             AuthnError::Fault(f) => Self::Fault(f),
             other => Self::Fault(Fault::internal(
                 "unexpected authentication error",
@@ -290,7 +290,7 @@ impl LoginError {
     /// The code sent as `code` in the problem body.
     pub fn code(&self) -> Code {
         match self {
-            Self::Rejected(r) => Code::Authn(r.reason()),
+            Self::Unauthenticated(r) => Code::Authn(r.reason()),
             Self::Forbidden(reason) => Code::Forbidden(*reason),
             Self::Throttled(_) => Code::TooManyRequests,
             Self::Fault(f) => f.code(),
@@ -314,7 +314,7 @@ impl LoginError {
         scheme: &SchemeName,
     ) -> Denial {
         match self {
-            Self::Rejected(r) => gate.reject(requirement, Some(scheme), r),
+            Self::Unauthenticated(r) => gate.reject(requirement, Some(scheme), r),
             Self::Forbidden(reason) => Denial::forbidden(Forbidden::new(reason)),
             Self::Throttled(after) => Denial::TooManyRequests(after),
             Self::Fault(f) => Denial::Fault(f),
@@ -504,11 +504,11 @@ impl Sessions {
 
         let subject = match s.passwords.verify(user, password).await {
             Ok(subject) => subject,
-            Err(AuthnError::Rejected(r)) => {
+            Err(AuthnError::Unauthenticated(r)) => {
                 let w = s.config.throttle.window;
                 s.counters.increment(&pair_key, w).await?;
                 s.counters.increment(&address_key, w).await?;
-                return Err(LoginError::Rejected(r));
+                return Err(LoginError::Unauthenticated(r));
             }
             Err(e) => return Err(e.into()),
         };
@@ -557,7 +557,8 @@ impl Sessions {
         code: &str,
     ) -> Result<HeaderValue, LoginError> {
         let s = &self.shared;
-        let invalid = || LoginError::Rejected(Rejection::new(AuthnReason::SessionInvalid));
+        let invalid =
+            || LoginError::Unauthenticated(Unauthenticated::new(AuthnReason::SessionInvalid));
         let id = session_id(headers).ok_or_else(invalid)?;
         let key = store_key(&id);
         let now = self.now();
@@ -588,8 +589,8 @@ impl Sessions {
             } else {
                 s.store.put(&key, &record, self.ttl(&record, now)).await?;
             }
-            return Err(LoginError::Rejected(
-                Rejection::new(AuthnReason::InvalidCredentials)
+            return Err(LoginError::Unauthenticated(
+                Unauthenticated::new(AuthnReason::InvalidCredentials)
                     .with_description("the code is not valid"),
             ));
         }
@@ -670,7 +671,7 @@ impl Authenticator for SessionAuthenticator {
             return Err(AuthnReason::SessionInvalid.into());
         }
         if record.state == SessionState::MfaPending {
-            return Err(Rejection::new(AuthnReason::MfaRequired)
+            return Err(Unauthenticated::new(AuthnReason::MfaRequired)
                 .with_description("complete the second factor of your login")
                 .into());
         }

@@ -4,7 +4,7 @@
 //! | check | requirement |
 //! |---|---|
 //! | `valid` requests | `Ok(Some(identity))`, and the identity names this scheme |
-//! | `wrong` requests (this scheme, bad credentials) | `Err(Rejected)`; through a gate: 401 carrying this scheme's own challenge (when it has one) |
+//! | `wrong` requests (this scheme, bad credentials) | `Err(AuthnError::Unauthenticated(_))`; through a gate: 401 carrying this scheme's own challenge (when it has one) |
 //! | `foreign` requests (no credentials of this kind) | `Ok(None)`, and `recognizes` is false |
 //! | a broken backend | `Err(Fault)`: 500/503 through a gate, never 401 |
 //! | arbitrary bytes in the scheme's headers | never panics, never authenticates |
@@ -174,11 +174,11 @@ pub async fn check<A: Authenticator>(authenticator: A, suite: &Suite) -> Result<
     for parts in &suite.wrong {
         let ctx = RequestContext::from_parts(parts);
         match authenticator.authenticate(&ctx).await {
-            Err(AuthnError::Rejected(_)) => {}
+            Err(AuthnError::Unauthenticated(_)) => {}
             other => {
                 return Err(fail(
                     "wrong",
-                    format!("{} gave {other:?}, not a 401 rejection", describe(parts)),
+                    format!("{} gave {other:?}, not a 401 Unauthenticated", describe(parts)),
                 ))
             }
         }

@@ -20,7 +20,7 @@
 //! | feature | default | adds |
 //! |---|---|---|
 //! | `authz` | yes | policy strategies ([`strategy::memberships`], `AccessRequest::query`) over bouncer-authz |
-//! | `axum` | yes | [`matrix::StatusMatrix`] for axum routers, [`matrix::serve_loopback`] |
+//! | `axum` | yes | [`matrix::StatusMatrix`] for axum routers in-process and any server over HTTP, [`matrix::serve_loopback`] |
 //! | `jwt` | yes | [`token::TestToken`]: JWT test tokens with the claims bouncer reads |
 //!
 //! ```

@@ -1,12 +1,15 @@
-//! A table-driven status matrix for your own axum `Router`: list
-//! (request, expected status, expected `code`) rows; every row runs
-//! through `oneshot`, and all mismatches are reported together.
+//! A table-driven status matrix: list (request, expected status, expected
+//! `code`) rows; every row runs, in order, through `oneshot` on your axum
+//! `Router` ([`StatusMatrix::run`]) or over real HTTP against any server
+//! ([`StatusMatrix::run_http`]), and all mismatches are reported together.
 //!
 //! Every row also checks the challenge rules of the contract, whatever
 //! its expected status: every challenge parses (RFC 9110 §11), a 401
 //! carries at least one, and a 403 carries none — except
 //! `insufficient_scope`, whose Bearer challenge has
-//! `error="insufficient_scope"` and a `scope`.
+//! `error="insufficient_scope"` and a `scope`. A row that expects a `code`
+//! also checks the body is `application/problem+json` repeating the
+//! status.
 //!
 //! ```
 //! # async fn demo(router: axum::Router) {
@@ -26,12 +29,15 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::Router;
 use bouncer_core::Challenge;
 use http::{HeaderMap, Request};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use tower::ServiceExt;
 
 struct Row {
@@ -103,7 +109,7 @@ impl StatusMatrix {
         self
     }
 
-    /// Runs every row against `router`.
+    /// Runs every row against `router`, in order, through `oneshot`.
     pub async fn run(self, router: Router) -> Result<(), Mismatches> {
         let peer = self
             .peer
@@ -125,36 +131,128 @@ impl StatusMatrix {
                     continue;
                 }
             };
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response
-                .into_body()
+            let (parts, body) = response.into_parts();
+            let body = body
                 .collect()
                 .await
                 .map(|b| b.to_bytes())
                 .unwrap_or_default();
-            let code = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_owned));
-            let code_ok = row.code.is_none() || row.code == code;
-            if let Some(problem) = challenge_problem(status, code.as_deref(), &headers) {
-                bad.push(format!("{}: {problem}", row.label));
-            }
-            if status != row.status || !code_ok {
-                bad.push(format!(
-                    "{}: expected {} {}, got {} {}",
-                    row.label,
-                    row.status,
-                    row.code.as_deref().unwrap_or("-"),
-                    status,
-                    code.as_deref().unwrap_or("-")
-                ));
-            }
+            check(
+                &row.label,
+                row.status,
+                row.code.as_deref(),
+                &parts,
+                &body,
+                &mut bad,
+            );
         }
-        if bad.is_empty() {
-            Ok(())
-        } else {
-            Err(Mismatches(bad))
+        finish(bad)
+    }
+
+    /// Runs every row, in order, over real HTTP/1.1 against a server
+    /// listening at `base` (`http://127.0.0.1:8080`): each request's path
+    /// and query are appended to it. Works for any server, not only axum
+    /// routers; [`peer`](Self::peer) does not apply (the peer is the real
+    /// loopback client).
+    pub async fn run_http(self, base: &str) -> Result<(), Mismatches> {
+        let client: Client<HttpConnector, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        let base = base.trim_end_matches('/');
+        let mut bad = Vec::new();
+        for row in self.rows {
+            let (mut parts, body) = row.request.into_parts();
+            let body = match body.collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(e) => {
+                    bad.push(format!("{}: the request body failed: {e}", row.label));
+                    continue;
+                }
+            };
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            parts.uri = match format!("{base}{path}").parse() {
+                Ok(u) => u,
+                Err(e) => {
+                    bad.push(format!("{}: bad URL {base}{path}: {e}", row.label));
+                    continue;
+                }
+            };
+            let response = match client
+                .request(Request::from_parts(parts, Full::new(body)))
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    bad.push(format!("{}: the request failed: {e}", row.label));
+                    continue;
+                }
+            };
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            check(
+                &row.label,
+                row.status,
+                row.code.as_deref(),
+                &parts,
+                &body,
+                &mut bad,
+            );
+        }
+        finish(bad)
+    }
+}
+
+fn finish(bad: Vec<String>) -> Result<(), Mismatches> {
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Mismatches(bad))
+    }
+}
+
+/// One row's checks: status and code as expected, the challenge rules, and
+/// — when a code is expected — a problem+json body that repeats the status.
+fn check(
+    label: &str,
+    want_status: u16,
+    want_code: Option<&str>,
+    parts: &http::response::Parts,
+    body: &[u8],
+    bad: &mut Vec<String>,
+) {
+    let status = parts.status.as_u16();
+    let problem = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let code = problem
+        .as_ref()
+        .and_then(|v| v.get("code"))
+        .and_then(|c| c.as_str());
+    if let Some(p) = challenge_problem(status, code, &parts.headers) {
+        bad.push(format!("{label}: {p}"));
+    }
+    if status != want_status || (want_code.is_some() && want_code != code) {
+        bad.push(format!(
+            "{label}: expected {want_status} {}, got {status} {}",
+            want_code.unwrap_or("-"),
+            code.unwrap_or("-")
+        ));
+    } else if want_code.is_some() {
+        let content_type = parts.headers.get(http::header::CONTENT_TYPE);
+        if content_type.is_none_or(|v| v != "application/problem+json") {
+            bad.push(format!(
+                "{label}: a {status} problem without content-type application/problem+json"
+            ));
+        }
+        let repeated = problem
+            .as_ref()
+            .and_then(|v| v.get("status"))
+            .and_then(|s| s.as_u64());
+        if repeated != Some(u64::from(status)) {
+            bad.push(format!(
+                "{label}: the problem body's status is {repeated:?}, not {status}"
+            ));
         }
     }
 }

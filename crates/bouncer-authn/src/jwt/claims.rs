@@ -17,7 +17,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use bouncer_core::{AuthContext, CredentialInfo, Identity, Rejection, SchemeName};
+use bouncer_core::{AuthContext, CredentialInfo, Identity, SchemeName, Unauthenticated};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -205,14 +205,14 @@ impl Claims {
 pub trait ClaimsMapper: Send + Sync + 'static {
     /// Adjusts `identity` from `claims`, or rejects the token (for example,
     /// a required custom claim with a wrong value).
-    fn map(&self, claims: &Claims, identity: Identity) -> Result<Identity, Rejection>;
+    fn map(&self, claims: &Claims, identity: Identity) -> Result<Identity, Unauthenticated>;
 }
 
 impl<F> ClaimsMapper for F
 where
-    F: Fn(&Claims, Identity) -> Result<Identity, Rejection> + Send + Sync + 'static,
+    F: Fn(&Claims, Identity) -> Result<Identity, Unauthenticated> + Send + Sync + 'static,
 {
-    fn map(&self, claims: &Claims, identity: Identity) -> Result<Identity, Rejection> {
+    fn map(&self, claims: &Claims, identity: Identity) -> Result<Identity, Unauthenticated> {
         self(claims, identity)
     }
 }

@@ -58,7 +58,7 @@ use async_trait::async_trait;
 use bouncer_core::authorization::{has_scheme, scheme_of};
 use bouncer_core::{
     Authenticator, AuthnError, AuthnReason, Challenge, ChallengeContext, Fault, Identity,
-    Rejection, RequestContext, SchemeName, StepUp,
+    RequestContext, SchemeName, StepUp, Unauthenticated,
 };
 
 pub use claims::{
@@ -178,30 +178,30 @@ impl JwtAuthenticator {
 
     /// Verifies a raw token and maps it to an identity, without revocation
     /// and without refreshing a key source, at the system's time.
-    pub fn identify(&self, token: &str) -> Result<Identity, Rejection> {
+    pub fn identify(&self, token: &str) -> Result<Identity, Unauthenticated> {
         self.identify_at(token, SystemTime::now())
     }
 
     /// [`identify`](Self::identify) at `now` (the gate's time, from
     /// [`Gate::now`](bouncer_core::Gate::now), for a flow outside the gate
     /// that must agree with it).
-    pub fn identify_at(&self, token: &str, now: SystemTime) -> Result<Identity, Rejection> {
+    pub fn identify_at(&self, token: &str, now: SystemTime) -> Result<Identity, Unauthenticated> {
         self.map_verified(self.verifier.verify_at(token, claims::unix_secs(now)))
     }
 
     fn map_verified(
         &self,
         verified: Result<VerifiedToken, JwtError>,
-    ) -> Result<Identity, Rejection> {
+    ) -> Result<Identity, Unauthenticated> {
         let verified = verified.map_err(|e| {
             let reason = match e {
                 JwtError::Expired => AuthnReason::TokenExpired,
                 JwtError::TooLong => AuthnReason::MalformedCredentials,
                 _ => AuthnReason::InvalidToken,
             };
-            Rejection::new(reason).with_description(e.description())
+            Unauthenticated::new(reason).with_description(e.description())
         })?;
-        let invalid = || Rejection::new(AuthnReason::InvalidToken);
+        let invalid = || Unauthenticated::new(AuthnReason::InvalidToken);
         match &self.mapper {
             Some(m) => {
                 let identity = default_identity(&verified.claims, verified.revocation_id)

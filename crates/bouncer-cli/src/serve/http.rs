@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bouncer_authn::basic::user_pass_from_headers;
 use bouncer_core::{
-    AuthnReason, Decision, Denial, Fault, Rejection, RequestContext, Requirement, SchemeName,
+    AuthnReason, Decision, Denial, Fault, RequestContext, Requirement, SchemeName, Unauthenticated,
 };
 use bouncer_session::LoginError;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
@@ -161,7 +161,10 @@ impl Own<'_> {
     }
 
     fn reject(&self, scheme: SchemeName, reason: AuthnReason) -> Response {
-        self.deny(scheme, LoginError::Rejected(Rejection::new(reason)))
+        self.deny(
+            scheme,
+            LoginError::Unauthenticated(Unauthenticated::new(reason)),
+        )
     }
 
     fn guard(&self) -> Result<bouncer_core::GuardsPassed, Denial> {

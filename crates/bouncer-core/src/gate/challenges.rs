@@ -13,7 +13,9 @@
 
 use crate::challenge::{Challenge, ChallengeContext};
 use crate::identity::{Authenticated, SchemeName};
-use crate::outcome::{AccessError, Denial, Refused, Rejection, Unauthenticated};
+use crate::outcome::{
+    AccessError, Denial, ForbiddenDenial, Unauthenticated, UnauthenticatedDenial,
+};
 use crate::reason::{AuthnReason, Code, Reason};
 use crate::requirement::{Requirement, StepUp};
 use crate::traits::Authenticator;
@@ -45,17 +47,17 @@ impl<'a> ErrorTo<'a> {
     }
 }
 
-/// The 401 for `rejection` on a route with `requirement`, `failing` naming
+/// The 401 for `unauthenticated` on a route with `requirement`, `failing` naming
 /// the scheme that was tried.
 pub(super) fn unauthenticated(
     config: &Config,
     requirement: &Requirement,
     failing: Option<&SchemeName>,
-    rejection: Rejection,
+    unauthenticated: Unauthenticated,
 ) -> Denial {
-    let reason = Reason::Authn(rejection.reason());
-    let mut ctx = ChallengeContext::new(reason, rejection.description());
-    if let Some(step_up) = rejection.step_up() {
+    let reason = Reason::Authn(unauthenticated.reason());
+    let mut ctx = ChallengeContext::new(reason, unauthenticated.description());
+    if let Some(step_up) = unauthenticated.step_up() {
         ctx = ctx.with_step_up(step_up);
     }
     let to = match failing {
@@ -63,9 +65,11 @@ pub(super) fn unauthenticated(
         None => ErrorTo::Nobody,
     };
     let challenges = challenges(config, requirement, to);
-    let status = config.profile.status_of(Code::Authn(rejection.reason()));
-    Denial::Unauthenticated(Box::new(Unauthenticated {
-        rejection,
+    let status = config
+        .profile
+        .status_of(Code::Authn(unauthenticated.reason()));
+    Denial::Unauthenticated(Box::new(UnauthenticatedDenial {
+        unauthenticated,
         status,
         challenges,
     }))
@@ -78,10 +82,11 @@ pub(super) fn step_up(
     scheme: &SchemeName,
     step_up: &StepUp,
 ) -> Denial {
-    let rejection = Rejection::new(AuthnReason::MfaRequired).with_step_up(step_up.clone());
+    let unauthenticated =
+        Unauthenticated::new(AuthnReason::MfaRequired).with_step_up(step_up.clone());
     let ctx = ChallengeContext::new(
         Reason::Authn(AuthnReason::MfaRequired),
-        rejection.description(),
+        unauthenticated.description(),
     )
     .with_step_up(step_up);
     // The parameters go where authenticating again could help: the
@@ -105,8 +110,8 @@ pub(super) fn step_up(
         ErrorTo::Every(ctx)
     };
     let challenges = challenges(config, requirement, to);
-    Denial::Unauthenticated(Box::new(Unauthenticated {
-        rejection,
+    Denial::Unauthenticated(Box::new(UnauthenticatedDenial {
+        unauthenticated,
         status: http::StatusCode::UNAUTHORIZED,
         challenges,
     }))
@@ -138,7 +143,7 @@ pub(super) fn access(
                     .into_iter()
                     .collect();
             }
-            Denial::Forbidden(Box::new(Refused {
+            Denial::Forbidden(Box::new(ForbiddenDenial {
                 forbidden,
                 challenges,
             }))

@@ -34,7 +34,9 @@ use std::time::SystemTime;
 
 use crate::authorization::Credentials;
 use crate::identity::{Authenticated, Identity, SchemeName};
-use crate::outcome::{AuthnError, Caller, Decision, Denial, Fault, Forbidden, Refused, Rejection};
+use crate::outcome::{
+    AuthnError, Caller, Decision, Denial, Fault, Forbidden, ForbiddenDenial, Unauthenticated,
+};
 use crate::reason::{AuthnReason, ForbiddenReason};
 use crate::request::RequestContext;
 use crate::requirement::{Authentication, Requirement};
@@ -192,16 +194,16 @@ impl Gate {
         self.decide_after_guards(&request, requirement, trace).await
     }
 
-    /// The 401 the gate would answer for `rejection` on a route with
+    /// The 401 the gate would answer for `unauthenticated` on a route with
     /// `requirement`, `failing` naming the scheme that was tried. For flows
     /// outside the gate (a login endpoint) that must answer exactly like it.
     pub fn reject(
         &self,
         requirement: &Requirement,
         failing: Option<&SchemeName>,
-        rejection: Rejection,
+        unauthenticated: Unauthenticated,
     ) -> Denial {
-        challenges::unauthenticated(&self.config, requirement, failing, rejection)
+        challenges::unauthenticated(&self.config, requirement, failing, unauthenticated)
     }
 
     /// Stage 1.
@@ -252,7 +254,7 @@ impl Gate {
         if let Some(accounts) = &self.config.accounts {
             let denial = match accounts.state(&identity).await {
                 Ok(AccountState::Active) => None,
-                Ok(_) => Some(Denial::Forbidden(Box::new(Refused {
+                Ok(_) => Some(Denial::Forbidden(Box::new(ForbiddenDenial {
                     forbidden: Forbidden::new(ForbiddenReason::AccountSuspended),
                     challenges: Vec::new(),
                 }))),
@@ -329,11 +331,11 @@ impl Gate {
                 Ok(Some(identity))
             }
             Ok(None) => self.no_accepted_credentials(request, requirement, trace),
-            Err(AuthnError::Rejected(rejection)) => Err(challenges::unauthenticated(
+            Err(AuthnError::Unauthenticated(unauthenticated)) => Err(challenges::unauthenticated(
                 &self.config,
                 requirement,
                 Some(&scheme),
-                rejection,
+                unauthenticated,
             )),
             Err(AuthnError::Fault(fault)) => Err(Denial::Fault(fault)),
         }
@@ -362,16 +364,16 @@ impl Gate {
                 Err(_) => Some(AuthnReason::MalformedCredentials),
             }
         };
-        let rejection = match reason {
+        let unauthenticated = match reason {
             None if requirement.authentication() == Authentication::Optional => return Ok(None),
-            None => Rejection::new(AuthnReason::MissingCredentials),
-            Some(reason) => Rejection::new(reason),
+            None => Unauthenticated::new(AuthnReason::MissingCredentials),
+            Some(reason) => Unauthenticated::new(reason),
         };
         Err(challenges::unauthenticated(
             &self.config,
             requirement,
             None,
-            rejection,
+            unauthenticated,
         ))
     }
 }

@@ -76,7 +76,7 @@ impl Authenticator for Signed {
     async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
         match r.headers().get("x-signature").map(|v| v.as_bytes()) {
             None => Ok(None),
-            Some(b"bad") => Err(Rejection::new(AuthnReason::InvalidCredentials)
+            Some(b"bad") => Err(Unauthenticated::new(AuthnReason::InvalidCredentials)
                 .with_description("the signature is not valid")
                 .into()),
             Some(_) => Ok(Some(Identity::service("reporter", self.scheme()))),

@@ -1,98 +1,39 @@
-//! The gate's stage order on a small model (contract §1), with simple
-//! in-test stage implementations.
-
-use std::time::Duration;
+//! The gate's stage order on a small model (contract §1): the test kit's
+//! fake authenticators and path guard, with an account directory and an
+//! authorizer written here.
 
 use bouncer_core::*;
+use bouncer_test::fakes::{FakeAuthenticator, FakePathGuard};
 use http::{Request, StatusCode};
 use proptest::prelude::*;
 
-/// Bearer tokens of the form `ok.<sub>.<role>[.mfa]`, `bad`, `broken`, `down`.
-struct TestBearer;
-
-#[async_trait]
-impl Authenticator for TestBearer {
-    fn scheme(&self) -> SchemeName {
-        SchemeName::BEARER
-    }
-    fn recognizes(&self, r: &RequestContext<'_>) -> bool {
-        bouncer_core::authorization::scheme_of(r.headers())
-            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-    }
-    async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
-        let creds = Credentials::from_headers(r.headers())
-            .map_err(|_| AuthnError::from(AuthnReason::MalformedCredentials))?;
-        let Some(creds) = creds else { return Ok(None) };
-        let token = creds.token68().ok_or(AuthnReason::MalformedCredentials)?;
-        let parts: Vec<&str> = token.split('.').collect();
-        match parts.as_slice() {
-            ["broken"] => Err(Fault::internal_msg("test bug").into()),
-            ["down"] => Err(Fault::unavailable("store", Duration::from_secs(5), "down").into()),
-            ["ok", sub, role, rest @ ..] => {
-                let mut ctx = AuthContext::new();
-                if rest.contains(&"mfa") {
-                    ctx = ctx.with_amr(["mfa"]);
-                }
-                Ok(Some(
-                    Identity::user(*sub, SchemeName::BEARER)
-                        .with_roles([*role])
-                        .with_auth_context(ctx),
-                ))
-            }
-            _ => Err(AuthnReason::InvalidToken.into()),
+/// Bearer tokens `ok.<sub>.<role>[.mfa]` for the model's subjects and
+/// roles, `broken` (500), `down` (503); any other token is
+/// `invalid_token`.
+fn bearer() -> FakeAuthenticator {
+    let mut fake = FakeAuthenticator::bearer("test")
+        .internal("broken")
+        .unavailable("down");
+    for sub in ["a", "al", "bob", "dave", "ghost"] {
+        for role in ["reader", "writer"] {
+            let id = Identity::user(sub, SchemeName::BEARER).with_roles([role]);
+            let mfa = id
+                .clone()
+                .with_auth_context(AuthContext::new().with_amr(["mfa"]));
+            fake = fake
+                .accept(&format!("ok.{sub}.{role}"), id)
+                .accept(&format!("ok.{sub}.{role}.mfa"), mfa);
         }
     }
-    fn challenge(&self, error: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
-        let mut b = Challenge::bearer().realm("test");
-        if let Some(e) = error {
-            b = b.maybe_error(BearerError::for_reason(e.reason));
-            if let Some(s) = e.scope {
-                b = b.scope(s);
-            }
-            if let Some(step) = e.step_up {
-                if !step.acr_values().is_empty() {
-                    b = b.acr_values(step.acr_values().join(" "));
-                }
-            }
-        }
-        b.build().ok()
-    }
+    fake
 }
 
-/// `X-Api-Key` with no challenge of its own.
-struct TestApiKey;
-
-#[async_trait]
-impl Authenticator for TestApiKey {
-    fn scheme(&self) -> SchemeName {
-        SchemeName::API_KEY
-    }
-    fn recognizes(&self, r: &RequestContext<'_>) -> bool {
-        r.headers().contains_key("x-api-key")
-    }
-    async fn authenticate(&self, r: &RequestContext<'_>) -> Result<Option<Identity>, AuthnError> {
-        match r.headers().get("x-api-key").map(|v| v.as_bytes()) {
-            None => Ok(None),
-            Some(b"svc") => Ok(Some(
-                Identity::service("svc", SchemeName::API_KEY).with_roles(["writer"]),
-            )),
-            Some(_) => Err(AuthnReason::InvalidCredentials.into()),
-        }
-    }
-    fn challenge(&self, _: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
-        None
-    }
-}
-
-struct BlockPath;
-impl RequestGuard for BlockPath {
-    fn check(&self, r: &RequestContext<'_>) -> Result<(), AccessError> {
-        if r.path().starts_with("/.") {
-            Err(ForbiddenReason::BlockedPath.into())
-        } else {
-            Ok(())
-        }
-    }
+/// `X-Api-Key: svc`, a writer service; no challenge of its own.
+fn api_key() -> FakeAuthenticator {
+    FakeAuthenticator::header(SchemeName::API_KEY, "x-api-key").accept(
+        "svc",
+        Identity::service("svc", SchemeName::API_KEY).with_roles(["writer"]),
+    )
 }
 
 struct Accounts;
@@ -132,9 +73,9 @@ impl Authorizer for Roles {
 fn gate() -> Gate {
     Gate::builder()
         .realm("test")
-        .guard(BlockPath)
-        .authenticator(TestBearer)
-        .authenticator(TestApiKey)
+        .guard(FakePathGuard::new(["/."]))
+        .authenticator(bearer())
+        .authenticator(api_key())
         .accounts(Accounts)
         .authorizer(Roles)
         .build()
@@ -269,7 +210,7 @@ fn unsupported_and_malformed_schemes() {
 fn strict_profile_answers_malformed_with_400() {
     rt().block_on(async {
         let g = Gate::builder()
-            .authenticator(TestBearer)
+            .authenticator(bearer())
             .profile(Profile::StrictRfc6750)
             .build();
         let v = decide(
@@ -324,7 +265,7 @@ fn insufficient_scope_is_403_with_scope_challenge() {
             ))
         }
         fn challenge(&self, e: Option<&ChallengeContext<'_>>) -> Option<Challenge> {
-            TestBearer.challenge(e)
+            bearer().challenge(e)
         }
     }
     rt().block_on(async {
@@ -351,7 +292,7 @@ fn insufficient_scope_is_403_with_scope_challenge() {
 #[test]
 fn a_permission_without_an_authorizer_is_500_not_allow() {
     rt().block_on(async {
-        let g = Gate::builder().authenticator(TestBearer).build();
+        let g = Gate::builder().authenticator(bearer()).build();
         let v = decide(
             &g,
             "/x",

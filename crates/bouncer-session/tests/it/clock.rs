@@ -142,7 +142,7 @@ async fn a_totp_code_is_judged_at_the_session_clocks_time() {
     let wrong = secret.code_at(system);
     if wrong != secret.code_at(clock.secs()) {
         let e = sessions.complete_mfa(&pending, &wrong).await.unwrap_err();
-        assert!(matches!(e, LoginError::Rejected(_)), "{e:?}");
+        assert!(matches!(e, LoginError::Unauthenticated(_)), "{e:?}");
     }
 
     let done = sessions

@@ -4,14 +4,14 @@
 use std::error::Error as _;
 use std::time::Duration;
 
-use bouncer_core::{AuthnReason, Code, Fault, ForbiddenReason, Rejection};
+use bouncer_core::{AuthnReason, Code, Fault, ForbiddenReason, Unauthenticated};
 use bouncer_session::LoginError;
 
 #[test]
 fn each_variant_has_its_code_status_and_text() {
     let cases = [
         (
-            LoginError::Rejected(Rejection::new(AuthnReason::InvalidCredentials)),
+            LoginError::Unauthenticated(Unauthenticated::new(AuthnReason::InvalidCredentials)),
             Code::Authn(AuthnReason::InvalidCredentials),
             401,
         ),
@@ -76,7 +76,7 @@ fn a_fault_keeps_its_source() {
         "{chain:?}"
     );
     assert!(
-        LoginError::Rejected(Rejection::new(AuthnReason::InvalidCredentials))
+        LoginError::Unauthenticated(Unauthenticated::new(AuthnReason::InvalidCredentials))
             .source()
             .is_none()
     );

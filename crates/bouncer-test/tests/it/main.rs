@@ -232,6 +232,29 @@ fn sloppy_router() -> Router {
             get(move || async move { problem(403, "insufficient_scope") }),
         )
         .route(
+            "/plain-403",
+            get(move || async move {
+                http::Response::builder()
+                    .status(403)
+                    .body(Body::from(
+                        r#"{"status":403,"code":"insufficient_permission"}"#,
+                    ))
+                    .unwrap()
+            }),
+        )
+        .route(
+            "/status-mismatch",
+            get(move || async move {
+                let mut r = problem(403, "insufficient_permission");
+                *r.status_mut() = http::StatusCode::UNAUTHORIZED;
+                r.headers_mut().insert(
+                    "www-authenticate",
+                    http::HeaderValue::from_static("Bearer realm=\"api\""),
+                );
+                r
+            }),
+        )
+        .route(
             "/garbled",
             get(move || async move {
                 let mut r = problem(401, "invalid_token");
@@ -385,6 +408,78 @@ fn test_tokens_carry_the_claims_bouncer_reads() {
         *err.kind(),
         jsonwebtoken::errors::ErrorKind::ExpiredSignature
     );
+}
+
+#[tokio::test]
+async fn the_matrix_runs_over_real_http_with_the_same_checks() {
+    let server = bouncer_test::matrix::serve_loopback(sloppy_router())
+        .await
+        .unwrap();
+    let get = |p: &str| http::Request::get(p).body(Body::empty()).unwrap();
+    let bad = StatusMatrix::new()
+        .row(
+            "bare 401",
+            get("/bare-401"),
+            401,
+            Some("missing_credentials"),
+        )
+        .row(
+            "403 with a challenge",
+            get("/403-with-challenge"),
+            403,
+            None,
+        )
+        .row(
+            "scope without its challenge",
+            get("/scope-without-challenge"),
+            403,
+            None,
+        )
+        .row(
+            "no problem type",
+            get("/plain-403"),
+            403,
+            Some("insufficient_permission"),
+        )
+        .row(
+            "body disagrees",
+            get("/status-mismatch"),
+            401,
+            Some("insufficient_permission"),
+        )
+        .row("unknown route", get("/nowhere"), 404, None)
+        .run_http(&server.url(""))
+        .await
+        .unwrap_err();
+    let text = bad.to_string();
+    for needle in [
+        "bare 401: a 401 without a WWW-Authenticate challenge",
+        "403 with a challenge: a 403 with a WWW-Authenticate challenge",
+        "scope without its challenge: a 403 insufficient_scope without",
+        "no problem type: a 403 problem without content-type application/problem+json",
+        "body disagrees: the problem body's status is Some(403), not 401",
+    ] {
+        assert!(text.contains(needle), "{needle}\n{text}");
+    }
+    assert_eq!(bad.0.len(), 5, "{text}");
+    // A server that answers as expected passes.
+    let good = bouncer_test::matrix::serve_loopback(bouncer_axum_like_router())
+        .await
+        .unwrap();
+    StatusMatrix::new()
+        .row("anonymous", get("/me"), 401, Some("missing_credentials"))
+        .row(
+            "good",
+            http::Request::get("/me?x=1")
+                .header("x-token", "good")
+                .body(Body::empty())
+                .unwrap(),
+            200,
+            None,
+        )
+        .run_http(&good.url("/"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
