@@ -178,7 +178,10 @@ pub async fn check<A: Authenticator>(authenticator: A, suite: &Suite) -> Result<
             other => {
                 return Err(fail(
                     "wrong",
-                    format!("{} gave {other:?}, not a 401 Unauthenticated", describe(parts)),
+                    format!(
+                        "{} gave {other:?}, not a 401 Unauthenticated",
+                        describe(parts)
+                    ),
                 ))
             }
         }
