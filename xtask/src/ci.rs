@@ -194,6 +194,7 @@ pub(crate) const LIBRARY_CRATES: &[&str] = &[
     "bouncer-session",
     "bouncer-store",
     "bouncer-test",
+    "bouncer-mcp",
 ];
 
 /// Each crate's feature combinations checked alone by `lint` (the empty
@@ -221,7 +222,8 @@ pub(crate) const FEATURE_MATRIX: &[(&str, &[&str])] = &[
     ("bouncer-redis", &[""]),
     ("bouncer-store", &[""]),
     ("bouncer-session", &[""]),
-    ("bouncer-test", &["", "authz", "axum", "jwt"]),
+    ("bouncer-test", &["", "authz", "axum", "jwt", "auth-server"]),
+    ("bouncer-mcp", &["", "axum"]),
 ];
 
 pub(crate) fn lint() -> Result<()> {

@@ -22,6 +22,7 @@
 //! | `authz` | yes | policy strategies ([`strategy::memberships`], `AccessRequest::query`) over bouncer-authz |
 //! | `axum` | yes | [`matrix::StatusMatrix`] for axum routers in-process and any server over HTTP, [`matrix::serve_loopback`] |
 //! | `jwt` | yes | [`token::TestToken`]: JWT test tokens with the claims bouncer reads |
+//! | `auth-server` | no | `auth_server::TestAuthServer`: a loopback authorization server (RFC 8414 metadata, JWKS, RS256 `at+jwt` tokens) that can start late, stop, restart and rotate its key under the same `kid` |
 //!
 //! ```
 //! use bouncer_test::conformance::{check_blocking, Suite};
@@ -48,6 +49,8 @@
 //! check_blocking(Header, &suite).unwrap();
 //! ```
 
+#[cfg(feature = "auth-server")]
+pub mod auth_server;
 pub mod conformance;
 pub mod fakes;
 #[cfg(feature = "axum")]

@@ -6,10 +6,15 @@
 //! - **Caching.** `Cache-Control: max-age` is honoured within
 //!   [`JwksConfig::min_cache`] and [`JwksConfig::max_cache`]; a background
 //!   task refreshes at 80 % of it.
-//! - **Unknown `kid`.** A token naming a key we do not have triggers one
-//!   fetch for all waiting requests (single-flight), at most once per
-//!   [`JwksConfig::unknown_kid_interval`], so a flood of random `kid`s cannot
-//!   hammer the provider.
+//! - **Unknown `kid`, or a signature that fails under a known one.** Either
+//!   triggers one fetch for all waiting requests (single-flight), at most
+//!   once per [`JwksConfig::unknown_kid_interval`], so a flood of random
+//!   `kid`s or forged signatures cannot hammer the provider. The second case
+//!   is a key rotated under the same `kid`.
+//! - **From an issuer, lazily.** [`JwksSource::from_issuer`] finds the
+//!   `jwks_uri` by RFC 8414 discovery (falling back to OpenID discovery) on
+//!   the first fetch, so the authorization server need not be up when the
+//!   resource server starts; a failed key fetch discovers again next time.
 //! - **Provider down or serving garbage.** Keys already known keep working
 //!   for [`JwksConfig::max_stale`] after the last good fetch, and a token
 //!   naming an unknown `kid` is `invalid_token`. With no usable keys at all
@@ -111,6 +116,7 @@ pub struct JwksConfig {
     timeout: Duration,
     retry_after: Duration,
     allow_insecure_http: bool,
+    allow_loopback_http: bool,
 }
 
 impl Default for JwksConfig {
@@ -124,6 +130,7 @@ impl Default for JwksConfig {
             timeout: Duration::from_secs(5),
             retry_after: Duration::from_secs(10),
             allow_insecure_http: false,
+            allow_loopback_http: false,
         }
     }
 }
@@ -174,6 +181,20 @@ impl JwksConfig {
     /// `false`; never in production).
     pub fn allow_insecure_http(&self) -> bool {
         self.allow_insecure_http
+    }
+
+    /// Whether an issuer given to [`JwksSource::from_issuer`] (and the URLs
+    /// its metadata names) may be plain `http://` on a loopback address
+    /// (default `false`: `https` only, whatever
+    /// [`allow_insecure_http`](Self::allow_insecure_http) says).
+    pub fn allow_loopback_http(&self) -> bool {
+        self.allow_loopback_http
+    }
+
+    /// Sets [`allow_loopback_http`](Self::allow_loopback_http).
+    pub fn with_allow_loopback_http(mut self, allow: bool) -> Self {
+        self.allow_loopback_http = allow;
+        self
     }
 
     /// Sets [`min_cache`](Self::min_cache).
@@ -232,18 +253,21 @@ impl JwksConfig {
     }
 }
 
-fn check_url(url: &str, allow_insecure: bool) -> Result<Url, JwksError> {
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+pub(super) fn check_url(url: &str, allow_insecure: bool) -> Result<Url, JwksError> {
     let parsed = Url::parse(url).map_err(|_| JwksError::BadUrl(url.to_owned()))?;
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" => {
-            let host = parsed.host_str().unwrap_or_default();
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            let loopback = host == "localhost"
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback());
-            if loopback || allow_insecure {
+            if is_loopback(&parsed) || allow_insecure {
                 Ok(parsed)
             } else {
                 Err(JwksError::InsecureUrl(url.to_owned()))
@@ -253,7 +277,18 @@ fn check_url(url: &str, allow_insecure: bool) -> Result<Url, JwksError> {
     }
 }
 
-fn client(timeout: Duration) -> reqwest::Client {
+/// The stricter rule for issuers and what their metadata names: `https`,
+/// or `http` on loopback behind [`JwksConfig::allow_loopback_http`].
+pub(super) fn check_issuer_url(url: &str, config: &JwksConfig) -> Result<Url, JwksError> {
+    let parsed = Url::parse(url).map_err(|_| JwksError::BadUrl(url.to_owned()))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if config.allow_loopback_http && is_loopback(&parsed) => Ok(parsed),
+        _ => Err(JwksError::InsecureUrl(url.to_owned())),
+    }
+}
+
+pub(super) fn client(timeout: Duration) -> reqwest::Client {
     // TLS through aws-lc-rs, the crypto the JWT verification already uses:
     // one crypto library to trust and to patch, not two.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -265,7 +300,7 @@ fn client(timeout: Duration) -> reqwest::Client {
         .unwrap_or_default()
 }
 
-async fn fetch_bounded(
+pub(super) async fn fetch_bounded(
     client: &reqwest::Client,
     url: &Url,
 ) -> Result<(Vec<u8>, Option<Duration>), JwksError> {
@@ -302,9 +337,9 @@ async fn fetch_bounded(
     Ok((body, max_age))
 }
 
-/// What a refresh for an unknown `kid` found.
+/// What a refetch for an unknown `kid` (or a failed signature) found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UnknownKid {
+pub(crate) enum Refetch {
     /// A new key set was fetched (by this call or a concurrent one): verify
     /// again.
     Refreshed,
@@ -320,19 +355,25 @@ struct FetchState {
     last_kid_fetch: Option<Instant>,
     last_failed: bool,
     next_refresh: Instant,
+    /// Where the keys are: given, or found by discovery (forgotten after a
+    /// failed fetch, so the next one discovers again).
+    jwks_uri: Option<Url>,
 }
 
 /// A JWKS fetched from a URL and kept fresh. Share it (`Arc`) between the
 /// authenticator and its refresher task.
 pub struct JwksSource {
+    /// The `jwks_uri` given, or the issuer to discover it from.
     url: Url,
+    /// `Some`: `url` is this issuer, and the key URL comes from discovery.
+    issuer: Option<String>,
     client: reqwest::Client,
     config: JwksConfig,
     keys: SharedKeys,
     /// Bumped on every successful fetch: waiters on the single-flight lock
     /// see that someone else already refreshed.
     generation: AtomicU64,
-    /// Seconds since the epoch of the last good fetch (0: never).
+    /// Milliseconds since the epoch of the last good fetch (0: never).
     last_success: AtomicU64,
     state: Mutex<FetchState>,
 }
@@ -347,10 +388,10 @@ impl std::fmt::Debug for JwksSource {
     }
 }
 
-fn unix_now() -> u64 {
+fn unix_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl JwksSource {
@@ -359,8 +400,37 @@ impl JwksSource {
     /// [`spawn_refresher`](Self::spawn_refresher).
     pub fn new(jwks_uri: &str, config: JwksConfig) -> Result<Arc<Self>, JwksError> {
         let url = check_url(jwks_uri, config.allow_insecure_http)?;
-        Ok(Arc::new(Self {
+        Ok(Self::with_location(url.clone(), None, Some(url), config))
+    }
+
+    /// A source for the keys of the authorization server `issuer`, without
+    /// fetching yet: the first token (or [`refresh`](Self::refresh)) finds
+    /// its `jwks_uri` by RFC 8414 discovery, falling back to OpenID
+    /// discovery ([`discover_issuer`](super::discover_issuer)), and fetches
+    /// the keys. Until that works, tokens are 503 with `Retry-After`.
+    ///
+    /// `issuer` must be `https`, or `http` on loopback with
+    /// [`JwksConfig::with_allow_loopback_http`]; so must the discovered
+    /// `jwks_uri`, and the discovered `issuer` must equal `issuer` exactly.
+    pub fn from_issuer(issuer: &str, config: JwksConfig) -> Result<Arc<Self>, JwksError> {
+        let url = check_issuer_url(issuer, &config)?;
+        Ok(Self::with_location(
             url,
+            Some(issuer.to_owned()),
+            None,
+            config,
+        ))
+    }
+
+    fn with_location(
+        url: Url,
+        issuer: Option<String>,
+        jwks_uri: Option<Url>,
+        config: JwksConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            url,
+            issuer,
             client: client(config.timeout),
             keys: SharedKeys::new(KeySet::new()),
             generation: AtomicU64::new(0),
@@ -369,9 +439,10 @@ impl JwksSource {
                 last_kid_fetch: None,
                 last_failed: false,
                 next_refresh: Instant::now(),
+                jwks_uri,
             }),
             config,
-        }))
+        })
     }
 
     /// A source for `jwks_uri` that has fetched once. A provider that is
@@ -391,16 +462,24 @@ impl JwksSource {
         self.keys.clone()
     }
 
-    /// The URL.
+    /// The URL: the `jwks_uri`, or for [`from_issuer`](Self::from_issuer)
+    /// the issuer.
     pub fn url(&self) -> &str {
         self.url.as_str()
+    }
+
+    /// The issuer the keys are discovered from, for
+    /// [`from_issuer`](Self::from_issuer).
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
     }
 
     /// Whether the known keys may still be used (a good fetch within
     /// `max_stale`).
     pub fn is_usable(&self) -> bool {
         let last = self.last_success.load(Ordering::Acquire);
-        last != 0 && unix_now().saturating_sub(last) <= self.config.max_stale.as_secs()
+        let max_stale = u64::try_from(self.config.max_stale.as_millis()).unwrap_or(u64::MAX);
+        last != 0 && unix_millis().saturating_sub(last) <= max_stale
     }
 
     /// The fault to answer with while the provider cannot be reached.
@@ -420,10 +499,20 @@ impl JwksSource {
 
     async fn fetch(&self, state: &mut FetchState) -> Result<(), JwksError> {
         let result = async {
-            let (body, max_age) = fetch_bounded(&self.client, &self.url).await?;
+            let url = match (&state.jwks_uri, &self.issuer) {
+                (Some(url), _) => url.clone(),
+                (None, Some(issuer)) => {
+                    let meta = super::discovery::discover_issuer(issuer, &self.config).await?;
+                    let url = check_issuer_url(&meta.jwks_uri, &self.config)?;
+                    state.jwks_uri = Some(url.clone());
+                    url
+                }
+                (None, None) => self.url.clone(),
+            };
+            let (body, max_age) = fetch_bounded(&self.client, &url).await?;
             let text = String::from_utf8_lossy(&body);
             let keys = KeySet::from_jwks_str(&text).map_err(|source| JwksError::Keys {
-                url: self.url.to_string(),
+                url: url.to_string(),
                 source,
             })?;
             // A set with nothing to verify with (only symmetric or weak
@@ -431,7 +520,7 @@ impl JwksSource {
             // keys we have.
             if keys.is_empty() {
                 return Err(JwksError::NoUsableKeys {
-                    url: self.url.to_string(),
+                    url: url.to_string(),
                     skipped: keys.skipped().iter().map(ToString::to_string).collect(),
                 });
             }
@@ -449,12 +538,16 @@ impl JwksSource {
                 state.last_failed = false;
                 self.keys.replace(keys);
                 self.last_success
-                    .store(unix_now().max(1), Ordering::Release);
+                    .store(unix_millis().max(1), Ordering::Release);
                 self.generation.fetch_add(1, Ordering::AcqRel);
                 Ok(())
             }
             Err(e) => {
                 state.last_failed = true;
+                if self.issuer.is_some() {
+                    // The server may have moved its keys: discover again.
+                    state.jwks_uri = None;
+                }
                 // Retry soon, but not in a loop.
                 state.next_refresh =
                     Instant::now() + self.config.unknown_kid_interval.max(Duration::from_secs(1));
@@ -464,27 +557,29 @@ impl JwksSource {
         }
     }
 
-    /// Called for a token whose `kid` is not in the current set.
-    pub(crate) async fn unknown_kid(&self) -> UnknownKid {
+    /// Called for a token whose `kid` is not in the current set, or whose
+    /// signature fails with every key of its `kid` (a rotation under the
+    /// same `kid`), and while no usable keys are held.
+    pub(crate) async fn refetch(&self) -> Refetch {
         let seen = self.generation.load(Ordering::Acquire);
         let mut state = self.state.lock().await;
         if self.generation.load(Ordering::Acquire) != seen {
-            return UnknownKid::Refreshed;
+            return Refetch::Refreshed;
         }
         let recent = state
             .last_kid_fetch
             .is_some_and(|t| t.elapsed() < self.config.unknown_kid_interval);
         if recent {
             return if state.last_failed {
-                UnknownKid::Unreachable
+                Refetch::Unreachable
             } else {
-                UnknownKid::Absent
+                Refetch::Absent
             };
         }
         state.last_kid_fetch = Some(Instant::now());
         match self.fetch(&mut state).await {
-            Ok(()) => UnknownKid::Refreshed,
-            Err(_) => UnknownKid::Unreachable,
+            Ok(()) => Refetch::Refreshed,
+            Err(_) => Refetch::Unreachable,
         }
     }
 

@@ -45,6 +45,8 @@
 mod cache;
 mod claims;
 #[cfg(feature = "jwks")]
+mod discovery;
+#[cfg(feature = "jwks")]
 mod jwks;
 mod keys;
 mod validation;
@@ -66,7 +68,9 @@ pub use claims::{
     LOGTO_ORGANIZATION_AUDIENCE,
 };
 #[cfg(feature = "jwks")]
-use jwks::UnknownKid;
+pub use discovery::discover_issuer;
+#[cfg(feature = "jwks")]
+use jwks::Refetch;
 #[cfg(feature = "jwks")]
 pub use jwks::{discover, JwksConfig, JwksError, JwksSource, ProviderMetadata};
 pub use keys::{
@@ -137,8 +141,11 @@ impl JwtAuthenticator {
     }
 
     /// Bearer JWTs verified with the keys of a [`JwksSource`]: an unknown
-    /// `kid` refreshes the set (single-flight, rate-limited), and a
-    /// provider that cannot be reached is 503, never 401.
+    /// `kid`, or a signature failing under a known one, refreshes the set
+    /// (single-flight, rate-limited). With no usable keys (never fetched,
+    /// or stale past the bound) and a provider that cannot be reached, a
+    /// token is 503, never 401; with usable keys, a token none of them
+    /// verifies is `invalid_token`.
     #[cfg(feature = "jwks")]
     pub fn from_jwks(
         realm: impl Into<String>,
@@ -218,7 +225,7 @@ impl JwtAuthenticator {
     /// keeping the identity in the cache when there is one. The caller has
     /// looked the token up already: a miss pays for one lookup only.
     async fn identify_cached(&self, token: &str, now: u64) -> Result<Identity, AuthnError> {
-        let Some(cache) = &self.cache else {
+        let Some(cache) = self.cache.as_ref().filter(|_| self.keys_usable()) else {
             return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
         let verified = self.verify_refreshing(token, now).await?;
@@ -232,7 +239,19 @@ impl JwtAuthenticator {
         Ok(identity)
     }
 
-    /// Verifies, refreshing the key source for an unknown `kid`.
+    /// Whether the keys may be used: a key source's past its staleness
+    /// bound may not, and neither may tokens cached under them.
+    fn keys_usable(&self) -> bool {
+        #[cfg(feature = "jwks")]
+        if let Some(source) = &self.source {
+            return source.is_usable();
+        }
+        true
+    }
+
+    /// Verifies, refreshing the key source for an unknown `kid` or a
+    /// signature that fails under a known one (a key rotated under the same
+    /// `kid`).
     #[cfg(feature = "jwks")]
     async fn verify_refreshing(
         &self,
@@ -242,24 +261,26 @@ impl JwtAuthenticator {
         let Some(source) = &self.source else {
             return Ok(self.verifier.verify_at(token, now));
         };
-        if !source.is_usable() && source.unknown_kid().await != UnknownKid::Refreshed {
-            // Known keys are past their bound and the provider does not answer.
+        if !source.is_usable() && source.refetch().await != Refetch::Refreshed {
+            // No keys yet, or past their bound, and the provider does not answer.
             return Err(source.unavailable());
         }
         match self.verifier.verify_at(token, now) {
-            Err(JwtError::UnknownKey) => match source.unknown_kid().await {
-                UnknownKid::Refreshed => Ok(self.verifier.verify_at(token, now)),
-                UnknownKid::Absent => Ok(Err(JwtError::UnknownKey)),
-                // Known keys still usable: the provider being down does not
-                // make an unknown kid plausible; only with no usable keys
-                // at all is it our failure (503).
-                UnknownKid::Unreachable
-                    if source.is_usable() && !self.verifier.keys().is_empty() =>
-                {
-                    Ok(Err(JwtError::UnknownKey))
+            Err(e @ (JwtError::UnknownKey | JwtError::BadSignature)) => {
+                match source.refetch().await {
+                    Refetch::Refreshed => Ok(self.verifier.verify_at(token, now)),
+                    Refetch::Absent => Ok(Err(e)),
+                    // Known keys still usable: the provider being down does not
+                    // make the token plausible; only with no usable keys at all
+                    // is it our failure (503).
+                    Refetch::Unreachable
+                        if source.is_usable() && !self.verifier.keys().is_empty() =>
+                    {
+                        Ok(Err(e))
+                    }
+                    Refetch::Unreachable => Err(source.unavailable()),
                 }
-                UnknownKid::Unreachable => Err(source.unavailable()),
-            },
+            }
             other => Ok(other),
         }
     }
@@ -344,10 +365,14 @@ impl Authenticator for JwtAuthenticator {
         let now = claims::unix_secs(request.now());
         // A token the cache knows was valid syntax when it was verified:
         // look it up before checking the syntax again.
-        let cached = self.cache.as_ref().and_then(|c| {
-            let raw = quick_bearer(request.headers())?;
-            c.get(raw, now, self.verifier.keys_generation())
-        });
+        let cached = self
+            .cache
+            .as_ref()
+            .filter(|_| self.keys_usable())
+            .and_then(|c| {
+                let raw = quick_bearer(request.headers())?;
+                c.get(raw, now, self.verifier.keys_generation())
+            });
         let identity = match cached {
             Some(identity) => identity,
             None => {

@@ -7,6 +7,7 @@
 )]
 
 mod basic;
+mod issuer;
 mod jwks;
 mod jwt;
 mod props;
