@@ -4,6 +4,9 @@
 
 use bouncer_authz::{Snapshot, SnapshotBuilder};
 
+pub mod jwt_cases;
+pub mod measure;
+pub mod peers;
 pub mod pipeline;
 
 /// Organizations × roles × permissions, and memberships.

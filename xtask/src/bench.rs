@@ -41,36 +41,491 @@ pub(crate) fn load_only() -> Result<()> {
     Ok(())
 }
 
-/// Runs every benchmark and writes `benches/RESULTS.md`.
+/// Runs the in-process comparisons (interleaved, on the thread's CPU
+/// time), the instruction counts (callgrind) and the compile probe, and
+/// writes `benches/RESULTS.md`, keeping its load section (`cargo xtask
+/// load` measures that, on a quiet machine).
 pub(crate) fn bench() -> Result<()> {
     let manifest = benches_manifest()?;
-    let quick = ["--", "--warm-up-time", "1", "--measurement-time", "3"];
-    for b in ["jwt", "authz", "introspection"] {
-        let mut args = vec!["bench", "--manifest-path", &manifest, "--bench", b];
-        args.extend(quick);
-        cargo(&args)?;
-    }
-    cargo(&["build", "--release", "--manifest-path", &manifest, "--bins"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "--manifest-path",
+        &manifest,
+        "--bin",
+        "compare",
+        "--bin",
+        "compile_mem",
+    ])?;
     let bin = root().join("benches/target/release");
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let out = Command::new(bin.join("compare"))
+        .output()
+        .context("compare")?;
+    if !out.status.success() {
+        bail!("compare failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let timed = parse_results(&String::from_utf8_lossy(&out.stdout));
+    let mut counted = Vec::new();
+    for (group, case, n) in ICOUNTS {
+        counted.push(((*group, *case), icount(&bin, group, case, *n)?));
+    }
     let mut memory = Vec::new();
-    for (m, from) in [
-        ("10000", "data"),
-        ("100000", "data"),
-        ("1000000", "data"),
-        ("100000", "file"),
-    ] {
+    for (m, from) in [("100000", "file"), ("100000", "data"), ("1000000", "data")] {
         let out = Command::new(bin.join("compile_mem"))
             .args([m, from])
             .output()
             .context("compile_mem")?;
         memory.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
     }
-    let load = load_all(&bin)?;
-    let report = report(&memory, &load)?;
-    std::fs::write(root().join("benches/RESULTS.md"), &report)?;
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let path = root().join("benches/RESULTS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let kept_load = old.find("\n## Load").map_or("", |i| &old[i..]);
+    let report = in_process_report(&timed, &counted, &memory, [&load_before, &load_after])?;
+    let schemes = newer_schemes(&manifest)?;
+    std::fs::write(&path, format!("{report}{schemes}{kept_load}"))?;
     say(&report);
     Ok(())
 }
+
+/// DPoP and introspection next to the plain bearer path: criterion's
+/// `jwt_dpop`, `jwt_es256` and `introspection` groups, medians within one
+/// run.
+fn newer_schemes(manifest: &str) -> Result<String> {
+    use std::fmt::Write as _;
+    let quick = ["--warm-up-time", "1", "--measurement-time", "3"];
+    for (bench, filter) in [("jwt", "jwt_dpop|jwt_es256"), ("introspection", "introspection")] {
+        let mut args = vec!["bench", "--manifest-path", manifest, "--bench", bench, "--", filter];
+        args.extend(quick);
+        cargo(&args)?;
+    }
+    let m = |id: &str| median_ns(id).unwrap_or(f64::NAN);
+    let mut r = String::new();
+    writeln!(r, "\n## DPoP and introspection (criterion medians, one run)\n")?;
+    writeln!(r, "| measurement | bouncer | next to | ratio | goal | met |\n|---|---|---|---|---|---|")?;
+    let es256_raw = m("jwt_es256/aws_lc_rs_raw_verify");
+    let rows = [
+        (
+            "DPoP authentication (HS256 token + ES256 proof, binding, replay store)",
+            m("jwt_dpop/dpop_hs256_es256_proof"),
+            m("jwt_dpop/bearer_hs256"),
+            "HS256 bearer",
+            "≤ bearer + 1.5× ES256 verify",
+        ),
+        (
+            "DPoP proof check alone (ES256: header, jwk, thumbprint, signature, claims)",
+            m("jwt_dpop/proof_validate_es256"),
+            es256_raw,
+            "raw aws-lc-rs ES256 verify",
+            "(for reference)",
+        ),
+        (
+            "opaque bearer, cached introspection answer (hash, cache hit, strict re-read, map, revocation)",
+            m("introspection/bouncer_authenticate_cached"),
+            m("introspection/jwt_hs256_authenticate"),
+            "HS256 JWT bearer",
+            "≤ 2×",
+        ),
+    ];
+    for (i, (what, ours, theirs, peer, goal)) in rows.into_iter().enumerate() {
+        let met = match i {
+            0 => ours - theirs <= 1.5 * es256_raw,
+            1 => true,
+            _ => ours / theirs <= 2.0,
+        };
+        writeln!(
+            r,
+            "| {what} | {} | {peer} {} | {:.3}× | {goal} | {} |",
+            fmt_ns(ours),
+            fmt_ns(theirs),
+            ours / theirs,
+            if met { "yes" } else { "**no**" }
+        )?;
+    }
+    Ok(r)
+}
+
+/// The median of a criterion benchmark, in nanoseconds.
+fn median_ns(id: &str) -> Option<f64> {
+    let path = root()
+        .join("benches/target/criterion")
+        .join(id)
+        .join("new/estimates.json");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    v.get("median")?.get("point_estimate")?.as_f64()
+}
+
+/// The cases counted with callgrind: (group, case, iterations).
+const ICOUNTS: &[(&str, &str, u64)] = &[
+    ("hs256_authenticate", "jsonwebtoken_decode", 200),
+    ("hs256_authenticate", "bouncer_authenticate", 200),
+    ("hs256_authenticate", "bouncer_verify", 200),
+    ("hs256_cache_miss", "no_cache", 2000),
+    ("hs256_cache_miss", "cache_miss", 2000),
+    ("hs256_cache_hit", "cache_hit", 2000),
+    ("rs256", "aws_lc_rs_parsed_once", 20),
+    ("rs256", "aws_lc_rs_parsed_each_call", 20),
+    ("rs256", "bouncer_static", 20),
+    ("rs256", "bouncer_jwks", 20),
+    ("rs256", "bouncer_rotation", 20),
+    ("es256", "aws_lc_rs_parsed_once", 20),
+    ("es256", "aws_lc_rs_parsed_each_call", 20),
+    ("es256", "bouncer_static", 20),
+    ("es256", "bouncer_jwks", 20),
+    ("es256", "bouncer_rotation", 20),
+];
+
+/// Instructions per iteration of one case, counted by callgrind inside the
+/// measured loop only.
+fn icount(bin: &Path, group: &str, case: &str, n: u64) -> Result<f64> {
+    let out = Command::new("valgrind")
+        .args([
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            "--toggle-collect=*icount_measured*",
+        ])
+        .arg(bin.join("compare"))
+        .args(["--icount", group, case, &n.to_string()])
+        .output()
+        .context("valgrind (apt-get install valgrind)")?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let total: f64 = text
+        .lines()
+        .find_map(|l| {
+            l.split_once("Collected : ")
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow!("no callgrind count for {group}/{case}: {text}"))?;
+    Ok(total / n as f64)
+}
+
+/// One timed case: ((group, case), (ns per iteration, ratio)).
+type Timed = ((String, String), (f64, f64));
+
+/// `RESULT group case ns ratio` lines → ((group, case), (ns, ratio)).
+fn parse_results(text: &str) -> Vec<Timed> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            if f.next()? != "RESULT" {
+                return None;
+            }
+            let (g, c) = (f.next()?.to_owned(), f.next()?.to_owned());
+            let ns: f64 = f.next()?.parse().ok()?;
+            let ratio: f64 = f.next()?.parse().ok()?;
+            Some(((g, c), (ns, ratio)))
+        })
+        .collect()
+}
+
+pub(crate) fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// "met", or "**missed** by …".
+fn verdict(value: f64, goal: f64, lower_is_better: bool) -> String {
+    let ok = if lower_is_better {
+        value <= goal
+    } else {
+        value >= goal
+    };
+    if ok {
+        "met".to_owned()
+    } else {
+        let by = (value / goal - 1.0).abs() * 100.0;
+        if by < 10.0 {
+            format!("**missed** by {by:.1} %")
+        } else {
+            format!("**missed** by {by:.0} %")
+        }
+    }
+}
+
+fn in_process_report(
+    timed: &[Timed],
+    counted: &[((&str, &str), f64)],
+    memory: &[String],
+    load: [&str; 2],
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let t = |g: &str, c: &str| {
+        timed
+            .iter()
+            .find(|((tg, tc), _)| tg == g && tc == c)
+            .map_or((f64::NAN, f64::NAN), |(_, v)| *v)
+    };
+    let ic = |g: &str, c: &str| {
+        counted
+            .iter()
+            .find(|((cg, cc), _)| *cg == g && *cc == c)
+            .map_or(f64::NAN, |(_, v)| *v)
+    };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let la = |s: &str| s.split_whitespace().next().unwrap_or("?").to_owned();
+    let mut r = String::new();
+    writeln!(r, "# bouncer benchmarks\n")?;
+    writeln!(r, "Measured by `cargo xtask bench` on {cores} cores ({cpu}). **The machine was busy** with other builds: the 1-minute load average was {} as the run began and {} as it ended. So:\n", la(load[0]), la(load[1]))?;
+    writeln!(r, "- **Times** are from `benches/src/bin/compare.rs`: the cases of a group run interleaved (A, B, C, A, B, C, …, turns of 20–300 ms, 5–21 rounds), timed on the thread's own CPU time (`CLOCK_THREAD_CPUTIME_ID`, which leaves out time other processes hold the core, not their effect on shared caches); each case's median per iteration is shown, and each **ratio is the median of the per-round ratios** against the group's first case, within this one run.")?;
+    writeln!(r, "- **Instructions** (where a ratio is small and fragile) are counted by `valgrind --tool=callgrind` inside the measured loop only (`--toggle-collect=*icount_measured*`), per iteration: exact and unaffected by other load, but blind to cache misses and to how fast each instruction runs.")?;
+    writeln!(
+        r,
+        "- Absolute times on this busy machine are 2–4× what a quiet one gives; read the ratios.\n"
+    )?;
+
+    // JWT.
+    writeln!(r, "## JWT\n")?;
+    writeln!(
+        r,
+        "| case | time | ratio | instructions | instruction ratio |\n|---|---|---|---|---|"
+    )?;
+    let jwt_rows: &[(&str, &str, &str)] = &[
+        ("hs256_authenticate", "jsonwebtoken_decode", "HS256: jsonwebtoken `decode` (iss, aud, exp, nbf, 30 s leeway; typical claims struct)"),
+        ("hs256_authenticate", "bouncer_authenticate", "HS256: bouncer `JwtAuthenticator` (bearer header, verify, validate, identity, revocation check), no cache"),
+        ("hs256_authenticate", "bouncer_verify", "HS256: bouncer `JwtVerifier::verify` alone"),
+        ("hs256_cache_miss", "no_cache", "HS256 never-repeating tokens (16,384 in turn), no cache"),
+        ("hs256_cache_miss", "cache_miss", "the same tokens through a 1,024-entry token cache (every lookup misses)"),
+        ("hs256_cache_hit", "cache_hit", "one token repeated through the token cache (hits; revocation still checked)"),
+    ];
+    for (g, c, what) in jwt_rows {
+        let (ns, ratio) = t(g, c);
+        let base = if *g == "hs256_authenticate" {
+            ic(g, "jsonwebtoken_decode")
+        } else {
+            ic(g, "no_cache")
+        };
+        let ir = ic(g, c) / base;
+        let ir = if ir.is_finite() {
+            format!("{ir:.3}×")
+        } else {
+            "—".to_owned()
+        };
+        writeln!(
+            r,
+            "| {what} | {} | {ratio:.3}× | {:.0} | {ir} |",
+            fmt_ns(ns),
+            ic(g, c)
+        )?;
+    }
+    for alg in ["rs256", "es256"] {
+        for (c, what) in [
+            ("aws_lc_rs_parsed_once", "raw aws-lc-rs, key parsed once (`ParsedPublicKey`)"),
+            ("aws_lc_rs_parsed_each_call", "raw aws-lc-rs parsing the key on every call (`UnparsedPublicKey`, jsonwebtoken's way)"),
+            ("bouncer_static", "bouncer verifier, static key set (PEM)"),
+            ("bouncer_jwks", "bouncer verifier, key set from a JWKS document (kid)"),
+            ("bouncer_rotation", "bouncer verifier, set swapped in by a rotation (old + new keys, kid)"),
+        ] {
+            let (ns, ratio) = t(alg, c);
+            writeln!(r, "| {}: {what} | {} | {ratio:.3}× | {:.0} | {:.3}× |", alg.to_uppercase(), fmt_ns(ns), ic(alg, c), ic(alg, c) / ic(alg, "aws_lc_rs_parsed_once"))?;
+        }
+    }
+    writeln!(r)?;
+
+    // Authorization at scale.
+    writeln!(
+        r,
+        "## Authorization at scale (1,000 organizations × 10 roles × 20 permissions)\n"
+    )?;
+    writeln!(r, "Random mixes are allowed queries over random memberships (a random permission of the membership's role), asked in turn; the 262,144-query mix does not fit in any cache, at either size (its query strings alone are ~25 MB).\n")?;
+    writeln!(
+        r,
+        "| case | time per decision | ratio to the 262,144 mix at 10 memberships |\n|---|---|---|"
+    )?;
+    for (c, what) in [
+        ("mix262144_at_10", "262,144 random queries, 10 memberships"),
+        (
+            "mix262144_at_1m",
+            "262,144 random queries, 1,000,000 memberships",
+        ),
+        ("mix4096_at_10", "4,096 random queries, 10 memberships"),
+        (
+            "mix4096_at_1m",
+            "4,096 random queries, 1,000,000 memberships",
+        ),
+        ("repeat_at_10", "one query repeated, 10 memberships"),
+        ("repeat_at_1m", "one query repeated, 1,000,000 memberships"),
+    ] {
+        let (ns, ratio) = t("authz_scale", c);
+        writeln!(r, "| {what} | {} | {ratio:.2}× |", fmt_ns(ns))?;
+    }
+    writeln!(r, "\n### Changes at 1,000,000 memberships (no recompile)\n")?;
+    writeln!(
+        r,
+        "| change | time until the new snapshot exists |\n|---|---|"
+    )?;
+    for (c, what) in [
+        (
+            "add_membership",
+            "add a membership (a new principal in an existing organization)",
+        ),
+        ("remove_membership", "remove a membership"),
+        ("grant_role_permission", "grant a permission to a role"),
+        ("revoke_role_permission", "revoke a permission from a role"),
+    ] {
+        writeln!(r, "| {what} | {} |", fmt_ns(t("authz_delta", c).0))?;
+    }
+    writeln!(r, "\nMeasured with an empty overlay; each change copies the overlay of principals changed since the compile, which `Policy` folds back into the table at {} principals.\n", 4096)?;
+
+    // Peers.
+    for (g, title) in [
+        (
+            "authz_peers_tiny",
+            "tiny policy (2 organizations, 3 roles, 4 permissions, 6 memberships)",
+        ),
+        (
+            "authz_peers_scaled",
+            "scaled policy (1,000 organizations × 10 roles × 20 permissions, 100,000 memberships)",
+        ),
+    ] {
+        writeln!(r, "## bouncer beside casbin and cedar: {title}\n")?;
+        writeln!(r, "Each peer in its typical cases next to its best: the query matching the policy file's first rule, one in the middle, the last, and a deny (a user asking in an organization it is not a member of). casbin with the usual RBAC-with-domains model (a `p` rule per organization × role × permission) and with template roles (roles defined once, `g` per membership and organization), and casbin's `CachedEnforcer` (template model) on one repeated query and on fresh queries; cedar over all policies and over one tenant's slice (the policies and entities of the query's organization only). bouncer's typical case is the random mix of 4,096 queries.\n")?;
+        writeln!(
+            r,
+            "| case | time per decision | ÷ bouncer's random mix |\n|---|---|---|"
+        )?;
+        let mut rows: Vec<&Timed> = timed.iter().filter(|((tg, _), _)| tg == g).collect();
+        rows.sort_by(|a, b| a.0 .1.cmp(&b.0 .1));
+        for ((_, c), (ns, ratio)) in rows {
+            writeln!(r, "| {c} | {} | {ratio:.0}× |", fmt_ns(*ns))?;
+        }
+        writeln!(r)?;
+    }
+
+    // Compile.
+    writeln!(r, "## Policy compile\n")?;
+    writeln!(r, "`compile_mem <memberships> <data|file>`, each in a process of its own. Time is the compile's CPU time (the process's user + system time around it; wall time beside it, which the busy machine inflates); peak RSS is the process's `VmHWM`, the generated input included (the input column: the peak before the compile started). The goals are judged on CPU time and on the whole peak.\n")?;
+    writeln!(r, "| memberships | from | CPU time | wall time | peak RSS | of it, the input | goal |\n|---|---|---|---|---|---|---|")?;
+    let field = |line: &str, key: &str| -> f64 {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let mut compile_verdicts = Vec::new();
+    for line in memory {
+        let (m, from) = (
+            field(line, "memberships="),
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("from="))
+                .unwrap_or("?"),
+        );
+        let (wall, ms, mib, input) = (
+            field(line, "ms="),
+            field(line, "cpu_ms="),
+            field(line, "peak_mib="),
+            field(line, "input_mib="),
+        );
+        let goal = match (m as u64, from) {
+            (100_000, "file") => Some((100.0, 64.0)),
+            (1_000_000, "data") => Some((300.0, 200.0)),
+            _ => None,
+        };
+        let g = goal.map_or("—".to_owned(), |(gt, gm)| {
+            let v = format!(
+                "≤ {gt} ms: {}; ≤ {gm} MiB: {}",
+                verdict(ms, gt, true),
+                verdict(mib, gm, true)
+            );
+            compile_verdicts.push(format!("{m} from {from}: {v}"));
+            v
+        });
+        writeln!(
+            r,
+            "| {m} | {from} | {ms:.1} ms | {wall:.1} ms | {mib:.1} MiB | {input:.1} MiB | {g} |"
+        )?;
+    }
+    writeln!(r)?;
+
+    // Goals.
+    writeln!(r, "## Goals (issue #20)\n")?;
+    let auth = t("hs256_authenticate", "bouncer_authenticate").1;
+    let auth_ic = ic("hs256_authenticate", "bouncer_authenticate")
+        / ic("hs256_authenticate", "jsonwebtoken_decode");
+    let miss = t("hs256_cache_miss", "cache_miss").1;
+    let miss_ic = ic("hs256_cache_miss", "cache_miss") / ic("hs256_cache_miss", "no_cache");
+    let hit = t("hs256_cache_hit", "cache_hit").0;
+    let scale = t("authz_scale", "mix262144_at_1m").1;
+    let repeat = t("authz_scale", "repeat_at_1m").0;
+    let delta = [
+        "add_membership",
+        "remove_membership",
+        "grant_role_permission",
+        "revoke_role_permission",
+    ]
+    .iter()
+    .map(|c| t("authz_delta", c).0)
+    .fold(0.0, f64::max);
+    writeln!(r, "| goal | measured | verdict |\n|---|---|---|")?;
+    writeln!(
+        r,
+        "| 2. 262,144-query mix at 1M ≤ 3× the same mix at 10 memberships | {scale:.2}× | {} |",
+        verdict(scale, 3.0, true)
+    )?;
+    writeln!(
+        r,
+        "| 2. one repeated query ≤ 25 ns (at 1M) | {} (CPU time, busy machine) | {} |",
+        fmt_ns(repeat),
+        verdict(repeat, 25.0, true)
+    )?;
+    writeln!(r, "| 2. zero allocations on the decision path | `crates/bouncer-authz/tests/no_alloc.rs` (counting global allocator; compiled and changed snapshots) | met |")?;
+    for alg in ["rs256", "es256"] {
+        for c in ["bouncer_static", "bouncer_jwks", "bouncer_rotation"] {
+            let (tr, ir) = (t(alg, c).1, ic(alg, c) / ic(alg, "aws_lc_rs_parsed_once"));
+            writeln!(r, "| 3. {} {c} ≤ 1.05× raw aws-lc-rs, key parsed once | time {tr:.3}×, instructions {ir:.3}× | time: {}; instructions: {} |", alg.to_uppercase(), verdict(tr, 1.05, true), verdict(ir, 1.05, true))?;
+        }
+    }
+    writeln!(r, "| 4. HS256 authenticator ≤ 0.70× jsonwebtoken `decode` | time {auth:.3}×, instructions {auth_ic:.3}× | time: {}; instructions: {} |", verdict(auth, 0.70, true), verdict(auth_ic, 0.70, true))?;
+    writeln!(r, "| 4. a cache miss ≤ 1.03× no cache | time {miss:.3}×, instructions {miss_ic:.3}× | time: {}; instructions: {} |", verdict(miss, 1.03, true), verdict(miss_ic, 1.03, true))?;
+    writeln!(
+        r,
+        "| 4. a cache hit ≤ 0.2 µs | {} (CPU time, busy machine) | {} |",
+        fmt_ns(hit),
+        verdict(hit, 200.0, true)
+    )?;
+    for v in &compile_verdicts {
+        writeln!(
+            r,
+            "| 5. compile {v} | see above | {} |",
+            if v.contains("missed") {
+                "**missed**"
+            } else {
+                "met"
+            }
+        )?;
+    }
+    writeln!(r, "| 6. one membership or role grant at 1M visible in ≤ 1 ms, decisions lock-free and allocation-free | slowest change {} | {} |", fmt_ns(delta), verdict(delta, 1e6, true))?;
+    writeln!(r, "\n{WHY}")?;
+    Ok(r)
+}
+
+/// Why the goals this run may miss are missed (what was measured while
+/// working on them, and what is left).
+const WHY: &str = "\
+### Why goals are missed
+
+- **2, random access at scale.** A decision at 1M memberships now touches two cache lines that a decision at 10 does not: one 8-byte slot of the open-addressed principal index and the principal's record (name, state, global class and every membership as sorted (organization, class) pairs); permission and role sets belong to classes (distinct roles and grants: a handful for a million memberships). Before, it was five or six: hashbrown's control bytes and slot, the name behind an `Arc<str>`, the membership table's control bytes and slot, and a bitset per membership (the issue measured 9.4×). Two dependent misses to memory still cost several times a whole decision at 10 memberships, and on a machine whose other builds share the last-level cache they are dearer still. Next step: one cache line per principal (the record inline in the index slot for short names and few memberships).
+- **2, one repeated query.** Measured as CPU time on a machine running other builds on both cores (everything here is 2–4× a quiet machine's time); the old layout measured ~18 ns for the same query on a quiet machine, and this layout makes one hash and one probe fewer for it. Not re-measured on a quiet machine.
+- **3, RS256.** bouncer verifies with the key parsed once, as the baseline does (parsing on every call, as before, costs 1.10× in instructions). What remains is work a verifier does that the baseline does not: base64url of ~650 characters, the header and claims JSON, validation, the owned header fields and the revocation id; ~15,000 instructions, ~5 % of an RSA-2048 verification (ES256's verification is slower, so the same work is ~2 % of it). In time the ratio is higher on this machine: the bignum code keeps its data in registers and L1, the JSON and allocations do not.
+- **4, cache miss.** A miss costs one bucket lookup (one read lock, the token's end compared first), one insert (one write lock, the token copied into the slot's reused buffer) and an `Arc` clone: ~1,000 instructions over ~31,700, about 3 %. In time it costs more here: the bucket and the token buffer it holds are cache misses, which other processes' load makes dearer.
+- **4, cache hit.** ~1,590 instructions (the lookup, an `Arc` clone, the revocation store's check through its async trait); the time shown is CPU time with other builds sharing the core's caches.
+- **5, compile.** The compile now sorts the memberships and interns a class per membership, and builds the flat table (records encoded once); it was not tuned further. At 1,000,000 memberships the generated input alone peaks at 429 MiB before the compile starts, and the compile adds nothing above that peak: the 200 MiB goal cannot be judged by this probe until the input is generated leaner (streamed into the builder). The peak RSS is dominated by the generated input (`SnapshotBuilder` holds every membership as owned strings: the input column), and the file path by parsing the TOML (the `toml` crate builds a document of every value first).
+";
 
 pub(crate) fn ensure_wrk() -> Result<()> {
     if Command::new("wrk").arg("--version").output().is_ok() {
@@ -656,174 +1111,6 @@ pub(crate) fn wrk_requests(text: &str) -> u64 {
                 .and_then(|(n, _)| n.parse().ok())
         })
         .unwrap_or(0)
-}
-
-/// The median of a criterion benchmark, in nanoseconds.
-pub(crate) fn median_ns(id: &str) -> Option<f64> {
-    let path = root()
-        .join("benches/target/criterion")
-        .join(id)
-        .join("new/estimates.json");
-    let v: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    v.get("median")?.get("point_estimate")?.as_f64()
-}
-
-pub(crate) fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e6 {
-        format!("{:.1} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{ns:.1} ns")
-    }
-}
-
-pub(crate) fn report(memory: &[String], load: &LoadResults) -> Result<String> {
-    use std::fmt::Write as _;
-    let m = |id: &str| median_ns(id).unwrap_or(f64::NAN);
-    let mut r = String::new();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    writeln!(r, "# bouncer benchmarks\n\nMeasured by `cargo xtask bench` on {cores} cores ({cpu}); medians from criterion, ratios within this one run.\n")?;
-    writeln!(
-        r,
-        "| measurement | bouncer | peer | ratio (bouncer ÷ peer) | goal | met |\n|---|---|---|---|---|---|"
-    )?;
-    let mut row = |what: &str, ours: f64, theirs: f64, peer: &str, goal: &str, met: bool| {
-        let _ = writeln!(
-            r,
-            "| {what} | {} | {peer} {} | {:.3}× | {goal} | {} |",
-            fmt_ns(ours),
-            fmt_ns(theirs),
-            ours / theirs,
-            if met { "yes" } else { "no" }
-        );
-    };
-    for (size, goal) in [("tiny", 1.0 / 20.0), ("scaled", 1.0 / 10_000.0)] {
-        let b = m(&format!("authz_{size}/bouncer"));
-        for peer in ["casbin", "cedar"] {
-            let p = m(&format!("authz_{size}/{peer}"));
-            let target = if size == "tiny" {
-                "≥ 20× faster"
-            } else {
-                "≥ 10,000× faster"
-            };
-            row(
-                &format!("authz decision, {size} policy"),
-                b,
-                p,
-                peer,
-                target,
-                b / p <= goal,
-            );
-        }
-    }
-    let (f10, f1m) = (m("authz_flat/bouncer/10"), m("authz_flat/bouncer/1000000"));
-    row(
-        "authz decision, 1,000,000 vs 10 memberships",
-        f1m,
-        f10,
-        "bouncer@10",
-        "≤ 1.5×",
-        f1m / f10 <= 1.5,
-    );
-    let jwt = m("jwt_hs256/jsonwebtoken_decode");
-    let auth = m("jwt_hs256/bouncer_authenticate");
-    row(
-        "HS256 bearer authentication (parse, verify, validate, map, revocation)",
-        auth,
-        jwt,
-        "jsonwebtoken decode",
-        "≤ 0.7×",
-        auth / jwt <= 0.7,
-    );
-    let verify = m("jwt_hs256/bouncer_verify");
-    row(
-        "HS256 verify + validate only",
-        verify,
-        jwt,
-        "jsonwebtoken decode",
-        "(for reference)",
-        true,
-    );
-    for alg in ["rs256", "es256"] {
-        let b = m(&format!("jwt_{alg}/bouncer_verify"));
-        let raw = m(&format!("jwt_{alg}/aws_lc_rs_raw_verify"));
-        row(
-            &format!("{} verify", alg.to_uppercase()),
-            b,
-            raw,
-            "raw aws-lc-rs",
-            "≤ 1.2×",
-            b / raw <= 1.2,
-        );
-    }
-    // DPoP: the proof costs about one ES256 verify over the bearer path.
-    let dpop_bearer = m("jwt_dpop/bearer_hs256");
-    let dpop = m("jwt_dpop/dpop_hs256_es256_proof");
-    let es256_raw = m("jwt_es256/aws_lc_rs_raw_verify");
-    row(
-        "DPoP authentication (HS256 token + ES256 proof, binding, replay store)",
-        dpop,
-        dpop_bearer,
-        "HS256 bearer",
-        "≤ bearer + 1.5× ES256 verify",
-        dpop - dpop_bearer <= 1.5 * es256_raw,
-    );
-    let proof = m("jwt_dpop/proof_validate_es256");
-    row(
-        "DPoP proof check alone (ES256: header, jwk, thumbprint, signature, claims)",
-        proof,
-        es256_raw,
-        "raw aws-lc-rs ES256 verify",
-        "(for reference)",
-        true,
-    );
-    let introspected = m("introspection/bouncer_authenticate_cached");
-    let bearer = m("introspection/jwt_hs256_authenticate");
-    row(
-        "opaque bearer, cached introspection answer (hash, cache hit, strict re-read, map, revocation)",
-        introspected,
-        bearer,
-        "HS256 JWT bearer",
-        "≤ 2×",
-        introspected / bearer <= 2.0,
-    );
-    let cached = m("jwt_hs256/bouncer_authenticate_cached");
-    writeln!(
-        r,
-        "| HS256 repeat token (token cache) | {} | | | ≤ 0.3 µs | {} |",
-        fmt_ns(cached),
-        if cached <= 300.0 { "yes" } else { "no" }
-    )?;
-    writeln!(r, "\n## Policy compile (1,000 organizations × 10 roles × 20 permissions)\n\n| memberships | from | time | peak RSS |\n|---|---|---|---|")?;
-    for line in memory {
-        let f = |k: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(k))
-                .unwrap_or("?")
-                .to_owned()
-        };
-        writeln!(
-            r,
-            "| {} | {} | {} ms | {} MiB |",
-            f("memberships="),
-            f("from="),
-            f("ms="),
-            f("peak_mib=")
-        )?;
-    }
-    writeln!(r, "\nGoals: ≤ 100 ms from data and ≤ 0.5 s from the file for 100,000 memberships, ≤ 64 MiB peak.")?;
-    r.push_str(&load_report(load)?);
-    Ok(r)
 }
 
 /// The load section of `benches/RESULTS.md` (its last section).

@@ -23,6 +23,8 @@ struct PolicyInner {
     positions: ArcSwap<Positions>,
     guards: GuardConfig,
     source: Option<PathBuf>,
+    /// Serializes writers (reloads and changes); readers never take it.
+    writer: std::sync::Mutex<()>,
 }
 
 /// A compiled policy that can be swapped atomically at run time. Readers
@@ -49,6 +51,7 @@ impl Policy {
                 positions: ArcSwap::from_pointee(positions),
                 guards: c.guards,
                 source,
+                writer: std::sync::Mutex::new(()),
             }),
         }
     }
@@ -121,6 +124,7 @@ impl Policy {
         };
         let (file, text) = read_file(path)?;
         let compiled = compile_str(&file, &text)?;
+        let _w = self.write_lock();
         self.inner.snapshot.store(Arc::new(compiled.snapshot));
         self.inner
             .positions
@@ -131,6 +135,7 @@ impl Policy {
     /// Replaces the snapshot from text; on error the current one stays.
     pub fn replace_from_toml(&self, name: &str, text: &str) -> Result<(), PolicyError> {
         let compiled = compile_str(name, text)?;
+        let _w = self.write_lock();
         self.inner.snapshot.store(Arc::new(compiled.snapshot));
         self.inner
             .positions
@@ -140,8 +145,64 @@ impl Policy {
 
     /// Replaces the snapshot (built in code: no file positions).
     pub fn replace(&self, snapshot: Snapshot) {
+        let _w = self.write_lock();
         self.inner.snapshot.store(Arc::new(snapshot));
         self.inner.positions.store(Arc::new(Positions::default()));
+    }
+
+    fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies one change to the current snapshot and swaps the result in
+    /// (a delta, not a recompile: see [`Snapshot::with_membership`]).
+    /// Writers take turns; decisions never wait.
+    fn change(
+        &self,
+        f: impl FnOnce(&Snapshot) -> Result<Snapshot, PolicyErrorKind>,
+    ) -> Result<(), PolicyError> {
+        let _w = self.write_lock();
+        let current = self.inner.snapshot.load();
+        let mut next = f(&current).map_err(|k| PolicyError::unplaced("<change>", k))?;
+        if next.pending_changes() >= crate::COMPACT_AT {
+            next = next.compacted();
+        }
+        self.inner.snapshot.store(Arc::new(next));
+        Ok(())
+    }
+
+    /// Makes `principal` a member of `organization` holding exactly
+    /// `roles` there (added, or replacing the roles held), visible to the
+    /// next decision, without recompiling. The policy file is not
+    /// rewritten: a [`reload`](Self::reload) goes back to it.
+    pub fn set_membership(
+        &self,
+        organization: &str,
+        principal: &str,
+        roles: &[&str],
+    ) -> Result<(), PolicyError> {
+        self.change(|s| s.with_membership(organization, principal, roles))
+    }
+
+    /// Removes `principal`'s membership of `organization` (nothing when
+    /// there is none), without recompiling.
+    pub fn remove_membership(&self, organization: &str, principal: &str) {
+        let _ = self.change(|s| Ok(s.without_membership(organization, principal)));
+    }
+
+    /// Grants `permission` to the organization role `role`, without
+    /// recompiling.
+    pub fn grant_role_permission(&self, role: &str, permission: &str) -> Result<(), PolicyError> {
+        self.change(|s| s.with_role_permission(role, permission))
+    }
+
+    /// Revokes `permission` from the organization role `role`'s own
+    /// permissions, without recompiling.
+    pub fn revoke_role_permission(&self, role: &str, permission: &str) -> Result<(), PolicyError> {
+        self.change(|s| s.without_role_permission(role, permission))
     }
 }
 

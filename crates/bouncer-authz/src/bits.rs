@@ -39,14 +39,6 @@ impl BitArena {
         self.words.get(self.range(id)).unwrap_or(&[])
     }
 
-    /// Sets bit `bit` of `id`.
-    pub(crate) fn insert(&mut self, id: SetId, bit: usize) {
-        let r = self.range(id);
-        if let Some(w) = self.words.get_mut(r).and_then(|w| w.get_mut(bit / 64)) {
-            *w |= 1u64 << (bit % 64);
-        }
-    }
-
     /// `id |= other` (other given as words, e.g. from another arena of the
     /// same width).
     pub(crate) fn union_words(&mut self, id: SetId, other: &[u64]) {
@@ -80,9 +72,8 @@ mod tests {
         let mut a = BitArena::new(130);
         let x = a.alloc();
         let y = a.alloc();
-        a.insert(x, 0);
-        a.insert(x, 129);
-        a.insert(y, 64);
+        a.union_words(x, &[1, 0, 2]);
+        a.union_words(y, &[0, 1]);
         assert!(a.contains(x, 0) && a.contains(x, 129) && !a.contains(x, 64));
         assert!(a.contains(y, 64) && !a.contains(y, 0));
         assert!(!a.contains(y, 10_000), "out of range is false, not a panic");

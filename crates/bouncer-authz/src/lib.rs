@@ -85,12 +85,16 @@
 
 mod authorizer;
 mod bits;
+mod classes;
+mod delta;
 mod error;
+mod flat;
 pub mod guards;
 pub mod policy;
 mod snapshot;
 
 pub use authorizer::{AccessList, Policy, PolicyAuthorizer, Resource, ResourceResolver};
+pub use delta::COMPACT_AT;
 pub use error::{PolicyError, PolicyErrorKind};
 pub use guards::{
     ClientIpResolver, CountryLookup, ForwardingSource, GuardConfig, NetworkGuard, PathGuard,

@@ -1,13 +1,17 @@
-//! The compiled policy: interned names, permission and role bitsets, and a
-//! decision that costs a few hash lookups and bit tests — no allocation,
-//! no lock, O(1) in the number of users, organizations and roles.
+//! The compiled policy: interned names, permission and role bitsets per
+//! membership class, a flat principal table, and a decision that costs a
+//! few lookups and bit tests — no allocation, no lock, O(1) in the number
+//! of users, organizations and roles, and two cache lines it may not have
+//! at a million memberships (see `flat`).
 
 use std::sync::Arc;
 
 use bouncer_core::{AccountState, Forbidden, ForbiddenReason};
 use rustc_hash::FxHashMap;
 
-use crate::bits::{BitArena, SetId};
+use crate::bits::SetId;
+use crate::classes::{Class, Classes, RoleGraph};
+use crate::flat::{People, Person};
 
 /// An immutable, compiled policy. Build it from a policy file with
 /// [`Policy`](crate::Policy) or from data with [`SnapshotBuilder`](crate::policy::SnapshotBuilder).
@@ -16,31 +20,29 @@ pub struct Snapshot {
     pub(crate) permissions: FxHashMap<Arc<str>, u32>,
     pub(crate) permission_names: Vec<Arc<str>>,
     pub(crate) org_roles: FxHashMap<Arc<str>, u32>,
-    /// Per organization role: the permissions of its closure.
-    pub(crate) org_role_perms: Vec<SetId>,
     pub(crate) global_roles: FxHashMap<Arc<str>, u32>,
-    /// Per global role: the permissions of its closure.
-    pub(crate) global_role_perms: Vec<SetId>,
     pub(crate) organizations: FxHashMap<Arc<str>, u32>,
-    pub(crate) principals: FxHashMap<Arc<str>, u32>,
-    /// (principal, organization) → membership.
-    pub(crate) memberships: FxHashMap<(u32, u32), Membership>,
-    /// Per principal: permissions from global roles and global grants.
-    pub(crate) global_perms: Vec<SetId>,
-    /// Per principal: account state.
+    /// Every principal's record: state, global class, memberships.
+    pub(crate) people: Arc<People>,
+    /// Records of the principals changed since the compile (see
+    /// [`Snapshot::with_membership`]); looked at first.
+    pub(crate) overlay: Arc<Overlay>,
+    /// Per class (distinct roles and grants of a membership, or a
+    /// principal's global permissions): its sets. Class 0 is empty.
+    pub(crate) classes: Arc<Classes>,
+    /// Organization roles as defined, to recompute closures.
+    pub(crate) role_graph: Arc<RoleGraph>,
+    pub(crate) global_closures: Arc<Vec<Vec<u64>>>,
+    /// The account states records name by index (0 is active).
     pub(crate) states: Vec<AccountState>,
-    pub(crate) perm_sets: BitArena,
-    pub(crate) role_sets: BitArena,
+    /// How many memberships there are.
+    pub(crate) memberships: usize,
+    /// Whether the policy declared its permissions (no others then).
+    pub(crate) declared_permissions: bool,
 }
 
-/// A principal's membership in one organization.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Membership {
-    /// Effective permissions (role closure plus direct grants).
-    pub(crate) perms: SetId,
-    /// The organization roles held (not their closure).
-    pub(crate) roles: SetId,
-}
+/// Principals changed by deltas: name → record (as `flat` encodes them).
+pub(crate) type Overlay = FxHashMap<Box<str>, Box<[u8]>>;
 
 /// What a request asks of the policy.
 #[derive(Debug, Clone, Copy, Default)]
@@ -136,7 +138,7 @@ impl TokenRoleTrust {
 #[derive(Debug, Clone, Copy)]
 pub struct Grant<'s> {
     snapshot: &'s Snapshot,
-    membership: Option<Membership>,
+    membership: Option<Class>,
     /// Token roles held in the query's organization (empty unless trusted
     /// there).
     token_org_roles: &'s [String],
@@ -150,9 +152,12 @@ impl Grant<'_> {
         let Some(r) = self.snapshot.org_roles.get(role) else {
             return false;
         };
-        let from_policy = self
-            .membership
-            .is_some_and(|m| self.snapshot.role_sets.contains(m.roles, *r as usize));
+        let from_policy = self.membership.is_some_and(|m| {
+            self.snapshot
+                .classes
+                .role_sets
+                .contains(m.roles, *r as usize)
+        });
         from_policy || self.token_org_roles.iter().any(|t| t == role)
     }
 }
@@ -175,7 +180,7 @@ impl Snapshot {
         token_roles: &'s [String],
         trust: TokenRoleTrust,
     ) -> Result<Grant<'s>, Forbidden> {
-        let principal = self.principals.get(q.subject).copied();
+        let principal = self.person(q.subject);
         // Token roles held in the organization acted in: only when it is
         // the token's own organization.
         let token_org_roles: &[String] = match (q.organization, q.bound_organization) {
@@ -192,7 +197,8 @@ impl Snapshot {
                 }
                 let m = principal
                     .zip(self.organizations.get(org).copied())
-                    .and_then(|key| self.memberships.get(&key).copied());
+                    .and_then(|(p, o)| p.membership(o))
+                    .and_then(|c| self.classes.list.get(c as usize).copied());
                 let via_token = token_org_roles
                     .iter()
                     .any(|r| self.org_roles.contains_key(r.as_str()));
@@ -215,24 +221,25 @@ impl Snapshot {
                     .token_role_sets(
                         token_global_roles,
                         &self.global_roles,
-                        &self.global_role_perms,
+                        &self.classes.global_role_perms,
                     )
-                    .any(|set| self.perm_sets.words(set).iter().any(|w| *w != 0));
+                    .any(|set| self.classes.perm_sets.words(set).iter().any(|w| *w != 0));
             if q.elevated && !elevated {
                 return Err(Forbidden::new(ForbiddenReason::ElevationRequired));
             }
             return Ok(grant);
         };
         let perm = self.permissions.get(permission).map(|p| *p as usize);
-        let global = principal.and_then(|p| self.global_perms.get(p as usize).copied());
-        let in_global = matches!((global, perm), (Some(g), Some(b)) if self.perm_sets.contains(g, b))
+        let global =
+            principal.and_then(|p| self.classes.list.get(p.global() as usize).map(|c| c.perms));
+        let in_global = matches!((global, perm), (Some(g), Some(b)) if self.classes.perm_sets.contains(g, b))
             || perm.is_some_and(|b| {
                 self.token_role_sets(
                     token_global_roles,
                     &self.global_roles,
-                    &self.global_role_perms,
+                    &self.classes.global_role_perms,
                 )
-                .any(|set| self.perm_sets.contains(set, b))
+                .any(|set| self.classes.perm_sets.contains(set, b))
             });
 
         // Elevation: the permission must come from a global role.
@@ -240,10 +247,14 @@ impl Snapshot {
             return Err(Forbidden::new(ForbiddenReason::ElevationRequired));
         }
         // Permission from roles (organization roles, grants, global roles).
-        let in_org = matches!((membership, perm), (Some(m), Some(b)) if self.perm_sets.contains(m.perms, b))
+        let in_org = matches!((membership, perm), (Some(m), Some(b)) if self.classes.perm_sets.contains(m.perms, b))
             || perm.is_some_and(|b| {
-                self.token_role_sets(token_org_roles, &self.org_roles, &self.org_role_perms)
-                    .any(|set| self.perm_sets.contains(set, b))
+                self.token_role_sets(
+                    token_org_roles,
+                    &self.org_roles,
+                    &self.classes.org_role_perms,
+                )
+                .any(|set| self.classes.perm_sets.contains(set, b))
             });
         if !(in_global || in_org) {
             return Err(Forbidden::new(ForbiddenReason::InsufficientPermission));
@@ -285,29 +296,44 @@ impl Snapshot {
         self.global_roles.contains_key(role)
     }
 
-    fn has_any_global(&self, principal: u32) -> bool {
-        self.global_perms
-            .get(principal as usize)
-            .is_some_and(|g| self.perm_sets.words(*g).iter().any(|w| *w != 0))
+    /// The principal's record: from the changes applied since the compile,
+    /// else from the compiled table.
+    pub(crate) fn person(&self, name: &str) -> Option<Person<'_>> {
+        if !self.overlay.is_empty() {
+            if let Some(r) = self.overlay.get(name) {
+                return Some(Person::from_record(r));
+            }
+        }
+        self.people.get(name)
+    }
+
+    fn has_any_global(&self, principal: Person<'_>) -> bool {
+        self.classes
+            .list
+            .get(principal.global() as usize)
+            .is_some_and(|g| {
+                self.classes
+                    .perm_sets
+                    .words(g.perms)
+                    .iter()
+                    .any(|w| *w != 0)
+            })
     }
 
     /// The account state of `subject`; unknown subjects are active (an
     /// identity provider may know users the policy does not; they simply
     /// hold no roles).
     pub fn account_state(&self, subject: &str) -> AccountState {
-        self.principals
+        self.people
             .get(subject)
-            .and_then(|p| self.states.get(*p as usize).copied())
+            .and_then(|p| self.states.get(p.state() as usize).copied())
             .unwrap_or(AccountState::Active)
     }
 
     /// Whether `subject` is a member of `organization`.
     pub fn is_member(&self, subject: &str, organization: &str) -> bool {
-        match (
-            self.principals.get(subject),
-            self.organizations.get(organization),
-        ) {
-            (Some(p), Some(o)) => self.memberships.contains_key(&(*p, *o)),
+        match (self.person(subject), self.organizations.get(organization)) {
+            (Some(p), Some(o)) => p.membership(*o).is_some(),
             _ => false,
         }
     }
@@ -315,19 +341,20 @@ impl Snapshot {
     /// The permissions `subject` holds in `organization` (or globally with
     /// `None`), for display and tests. Allocates.
     pub fn permissions_of(&self, subject: &str, organization: Option<&str>) -> Vec<&str> {
-        let Some(p) = self.principals.get(subject).copied() else {
+        let Some(p) = self.person(subject) else {
             return Vec::new();
         };
         let m = organization
             .and_then(|o| self.organizations.get(o))
-            .and_then(|o| self.memberships.get(&(p, *o)));
-        let g = self.global_perms.get(p as usize);
+            .and_then(|o| p.membership(*o))
+            .and_then(|c| self.classes.list.get(c as usize));
+        let g = self.classes.list.get(p.global() as usize).map(|c| &c.perms);
         self.permission_names
             .iter()
             .enumerate()
             .filter(|(i, _)| {
-                m.is_some_and(|m| self.perm_sets.contains(m.perms, *i))
-                    || g.is_some_and(|g| self.perm_sets.contains(*g, *i))
+                m.is_some_and(|m| self.classes.perm_sets.contains(m.perms, *i))
+                    || g.is_some_and(|g| self.classes.perm_sets.contains(*g, *i))
             })
             .map(|(_, n)| &**n)
             .collect()
@@ -348,7 +375,15 @@ impl Snapshot {
 
     /// Every principal (user or service) the policy names, sorted.
     pub fn principal_names(&self) -> Vec<&str> {
-        sorted_keys(&self.principals)
+        let mut v: Vec<&str> = self
+            .people
+            .iter()
+            .map(|p| p.name())
+            .filter(|n| !self.overlay.contains_key(*n))
+            .chain(self.overlay.keys().map(|k| &**k))
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     /// Every organization role the policy defines, sorted.
@@ -367,9 +402,15 @@ impl Snapshot {
             permissions: self.permission_names.len(),
             roles: self.org_roles.len(),
             organizations: self.organizations.len(),
-            principals: self.principals.len(),
-            memberships: self.memberships.len(),
-            bitset_bytes: self.perm_sets.heap_bytes() + self.role_sets.heap_bytes(),
+            principals: self.people.len()
+                + self
+                    .overlay
+                    .keys()
+                    .filter(|k| self.people.get(k).is_none())
+                    .count(),
+            memberships: self.memberships,
+            bitset_bytes: self.classes.perm_sets.heap_bytes() + self.classes.role_sets.heap_bytes(),
+            principal_bytes: self.people.heap_bytes(),
         }
     }
 }
@@ -396,6 +437,8 @@ pub struct SnapshotStats {
     pub memberships: usize,
     /// Bytes of permission and role bitsets.
     pub bitset_bytes: usize,
+    /// Bytes of the principal table (index and records).
+    pub principal_bytes: usize,
 }
 
 #[cfg(test)]

@@ -14,6 +14,53 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 fn main() {
     decisions_do_not_allocate();
     println!("decisions_do_not_allocate ... ok");
+    decisions_after_changes_do_not_allocate();
+    println!("decisions_after_changes_do_not_allocate ... ok");
+}
+
+/// Decisions on a snapshot with changes applied (records in the overlay,
+/// classes rebuilt) allocate nothing either.
+fn decisions_after_changes_do_not_allocate() {
+    let mut b = SnapshotBuilder::new()
+        .role("viewer", &[], &["documents:read"])
+        .role("editor", &["viewer"], &["documents:write"]);
+    for user in 0..100 {
+        b = b.member("acme", &format!("user{user}"), &["viewer"]);
+    }
+    let snapshot = b
+        .build()
+        .unwrap()
+        .with_membership("acme", "newcomer", &["editor"])
+        .unwrap()
+        .without_membership("acme", "user3")
+        .with_role_permission("viewer", "documents:share")
+        .unwrap();
+    let ask = |subject, permission| Query {
+        subject,
+        organization: Some("acme"),
+        permission: Some(permission),
+        ..Query::default()
+    };
+    let queries = [
+        ask("newcomer", "documents:write"),
+        ask("newcomer", "documents:share"),
+        ask("user4", "documents:share"),
+        ask("user3", "documents:read"),
+        ask("user4", "documents:write"),
+    ];
+    let mut allowed = 0;
+    let region = Region::new(GLOBAL);
+    for _ in 0..1000 {
+        for q in &queries {
+            if snapshot.authorize(q).is_ok() {
+                allowed += 1;
+            }
+        }
+    }
+    let stats = region.change();
+    assert_eq!(allowed, 3000, "the first three are allowed");
+    assert_eq!(stats.allocations, 0, "{stats:?}");
+    assert_eq!(stats.reallocations, 0, "{stats:?}");
 }
 
 fn decisions_do_not_allocate() {

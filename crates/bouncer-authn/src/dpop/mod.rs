@@ -282,9 +282,12 @@ impl Authenticator for DpopAuthenticator {
         let Some(token) = crate::jwt::scheme_token(request.headers(), SCHEME)? else {
             return Ok(None);
         };
+        if !bouncer_core::authorization::is_token68(token) {
+            return Err(AuthnReason::MalformedCredentials.into());
+        }
         let now = request.now();
         let secs = crate::jwt::unix_secs(now);
-        let identity = self.jwt.identify_cached(token, secs).await?;
+        let identity = self.jwt.identify_through_cache(token, secs).await?;
         let Some(binding) = identity.extension::<KeyBinding>() else {
             return Err(Unauthenticated::new(AuthnReason::InvalidToken)
                 .with_description("the access token is not bound to a DPoP key")

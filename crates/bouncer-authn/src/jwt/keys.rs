@@ -22,7 +22,6 @@
 //!   `sig`, or whose `key_ops` (RFC 7517 §4.3) does not include `verify`,
 //!   is skipped.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -219,8 +218,13 @@ pub struct VerifyKey {
     kid: Option<String>,
     alg: Algorithm,
     key: DecodingKey,
+    /// The key in the crypto library's own form, parsed once when the key
+    /// is built, so that no verification parses it again.
+    #[cfg(feature = "aws-lc-rs")]
+    parsed: std::sync::Arc<parsed::ParsedKey>,
     /// Unique per key material, never reused: names the key's prepared
-    /// verifier.
+    /// verifier (the pure-Rust backend's per-thread cache).
+    #[cfg_attr(feature = "aws-lc-rs", allow(dead_code))]
     id: u64,
 }
 
@@ -272,12 +276,7 @@ impl VerifyKey {
                 family: "HMAC",
             });
         }
-        Ok(Self {
-            kid: None,
-            alg,
-            key: DecodingKey::from_secret(secret),
-            id: next_id(),
-        })
+        Self::build(None, alg, DecodingKey::from_secret(secret))
     }
 
     /// An RSA public key (PEM, PKCS#1 or SPKI) for RS256/384/512 or
@@ -290,12 +289,7 @@ impl VerifyKey {
         let key =
             DecodingKey::from_rsa_pem(pem).map_err(|source| KeyError::Invalid { alg, source })?;
         check_rsa(alg, &key)?;
-        Ok(Self {
-            kid: None,
-            alg,
-            key,
-            id: next_id(),
-        })
+        Self::build(None, alg, key)
     }
 
     /// An EC public key (PEM) for ES256 (P-256) or ES384 (P-384).
@@ -305,12 +299,7 @@ impl VerifyKey {
         }
         let key =
             DecodingKey::from_ec_pem(pem).map_err(|source| KeyError::Invalid { alg, source })?;
-        Ok(Self {
-            kid: None,
-            alg,
-            key,
-            id: next_id(),
-        })
+        Self::build(None, alg, key)
     }
 
     /// An Ed25519 public key (PEM) for EdDSA.
@@ -318,12 +307,7 @@ impl VerifyKey {
         let alg = Algorithm::EdDSA;
         let key =
             DecodingKey::from_ed_pem(pem).map_err(|source| KeyError::Invalid { alg, source })?;
-        Ok(Self {
-            kid: None,
-            alg,
-            key,
-            id: next_id(),
-        })
+        Self::build(None, alg, key)
     }
 
     /// A key from a JWK. The algorithm is the JWK's `alg`, or inferred from
@@ -439,12 +423,28 @@ impl VerifyKey {
                 Err(e) => return Err(e),
             }
         }
-        Ok(Ok(Self {
-            kid: jwk.common.key_id.clone(),
+        Self::build(jwk.common.key_id.clone(), alg, key).map(Ok)
+    }
+
+    /// The key with its material parsed for the crypto library (once, here).
+    fn build(kid: Option<String>, alg: Algorithm, key: DecodingKey) -> Result<Self, KeyError> {
+        #[cfg(feature = "aws-lc-rs")]
+        let parsed = std::sync::Arc::new(parsed::ParsedKey::new(alg, &key)?);
+        Ok(Self {
+            kid,
             alg,
             key,
+            #[cfg(feature = "aws-lc-rs")]
+            parsed,
             id: next_id(),
-        }))
+        })
+    }
+
+    /// Whether `signature` is this key's signature of `message` (with the
+    /// key parsed once, when it was built).
+    #[cfg(feature = "aws-lc-rs")]
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.parsed.verifies(message, signature)
     }
 
     /// Names the key (`kid`).
@@ -463,12 +463,129 @@ impl VerifyKey {
         self.alg
     }
 
+    #[cfg_attr(feature = "aws-lc-rs", allow(dead_code))]
     pub(crate) fn decoding_key(&self) -> &DecodingKey {
         &self.key
     }
 
+    #[cfg_attr(feature = "aws-lc-rs", allow(dead_code))]
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+}
+
+/// Keys parsed into aws-lc-rs's own objects once, when a key (or a key
+/// set, static or from a JWKS) is built: jsonwebtoken's verifiers keep the
+/// encoded key and parse it on every call, which for RSA costs as much as
+/// a fifth of the verification.
+#[cfg(feature = "aws-lc-rs")]
+mod parsed {
+    use aws_lc_rs::hmac;
+    use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
+    use jsonwebtoken::errors::ErrorKind;
+    use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
+
+    use super::KeyError;
+
+    // Behind an `Arc`, one per key: the size of a variant does not matter.
+    #[allow(clippy::large_enum_variant)]
+    pub(super) enum ParsedKey {
+        Hmac(hmac::Key),
+        Public(ParsedPublicKey),
+    }
+
+    /// A big-endian integer without its leading zero bytes (a JWK's `n`
+    /// may carry them; aws-lc-rs wants the minimal form).
+    fn minimal(be: &[u8]) -> &[u8] {
+        let zeros = be.iter().take_while(|b| **b == 0).count();
+        be.get(zeros..).unwrap_or_default()
+    }
+
+    fn rsa_params(alg: Algorithm) -> Option<&'static sig::RsaParameters> {
+        Some(match alg {
+            Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+            Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+            Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+            _ => return None,
+        })
+    }
+
+    impl ParsedKey {
+        /// The same algorithms and parameters as jsonwebtoken's aws-lc-rs
+        /// verifiers.
+        pub(super) fn new(alg: Algorithm, key: &DecodingKey) -> Result<Self, KeyError> {
+            let invalid = |kind: ErrorKind| KeyError::Invalid {
+                alg,
+                source: kind.into(),
+            };
+            let bytes = || {
+                key.try_get_as_bytes()
+                    .map_err(|source| KeyError::Invalid { alg, source })
+            };
+            let hmac = |a| bytes().map(|b| Self::Hmac(hmac::Key::new(a, b)));
+            let public = |a: &'static dyn sig::VerificationAlgorithm, kind: ErrorKind| {
+                bytes().and_then(|b| {
+                    ParsedPublicKey::new(a, b)
+                        .map(Self::Public)
+                        .map_err(|e| invalid_with(alg, kind, e))
+                })
+            };
+            match alg {
+                Algorithm::HS256 => hmac(hmac::HMAC_SHA256),
+                Algorithm::HS384 => hmac(hmac::HMAC_SHA384),
+                Algorithm::HS512 => hmac(hmac::HMAC_SHA512),
+                Algorithm::ES256 => {
+                    public(&sig::ECDSA_P256_SHA256_FIXED, ErrorKind::InvalidEcdsaKey)
+                }
+                Algorithm::ES384 => {
+                    public(&sig::ECDSA_P384_SHA384_FIXED, ErrorKind::InvalidEcdsaKey)
+                }
+                Algorithm::EdDSA => public(&sig::ED25519, ErrorKind::InvalidEddsaKey),
+                rsa => {
+                    let params =
+                        rsa_params(rsa).ok_or_else(|| invalid(ErrorKind::InvalidAlgorithm))?;
+                    let rsa_kind =
+                        || ErrorKind::InvalidRsaKey("not a valid RSA public key".to_owned());
+                    let parsed = match key.kind() {
+                        DecodingKeyKind::SecretOrDer(der) => ParsedPublicKey::new(params, der),
+                        DecodingKeyKind::RsaModulusExponent { n, e } => RsaPublicKeyComponents {
+                            n: minimal(n),
+                            e: minimal(e),
+                        }
+                        .to_parsed_public_key(params),
+                    };
+                    parsed
+                        .map(Self::Public)
+                        .map_err(|e| invalid_with(alg, rsa_kind(), e))
+                }
+            }
+        }
+
+        pub(super) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+            match self {
+                // Constant-time comparison of the tag.
+                Self::Hmac(k) => hmac::verify(k, message, signature).is_ok(),
+                Self::Public(k) => k.verify_sig(message, signature).is_ok(),
+            }
+        }
+    }
+
+    fn invalid_with(
+        alg: Algorithm,
+        kind: ErrorKind,
+        why: aws_lc_rs::error::KeyRejected,
+    ) -> KeyError {
+        let kind = match kind {
+            ErrorKind::InvalidRsaKey(_) => ErrorKind::InvalidRsaKey(why.to_string()),
+            other => other,
+        };
+        KeyError::Invalid {
+            alg,
+            source: kind.into(),
+        }
     }
 }
 
@@ -512,7 +629,8 @@ fn refused_or_skipped(
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
     keys: Vec<VerifyKey>,
-    by_kid: HashMap<String, usize>,
+    /// Fx: looked up on every token, filled only from configured keys.
+    by_kid: rustc_hash::FxHashMap<String, usize>,
     skipped: Vec<SkippedKey>,
 }
 

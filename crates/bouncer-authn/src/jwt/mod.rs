@@ -252,26 +252,38 @@ impl JwtAuthenticator {
     }
 
     /// Through the cache when there is one, at `now` (seconds since the
-    /// epoch).
-    pub(crate) async fn identify_cached(
+    /// epoch): a hit, or [`identify_cached`](Self::identify_cached).
+    #[cfg(feature = "dpop")]
+    pub(crate) async fn identify_through_cache(
         &self,
         token: &str,
         now: u64,
     ) -> Result<Identity, AuthnError> {
+        let hit = self
+            .cache
+            .as_ref()
+            .filter(|_| self.keys_usable())
+            .and_then(|c| c.get(token, now, self.verifier.keys_generation()));
+        match hit {
+            Some(identity) => Ok(identity),
+            None => self.identify_cached(token, now).await,
+        }
+    }
+
+    /// Verifies and maps `token` at `now` (seconds since the epoch),
+    /// keeping the identity in the cache when there is one. The caller has
+    /// looked the token up already: a miss pays for one lookup only.
+    pub(crate) async fn identify_cached(&self, token: &str, now: u64) -> Result<Identity, AuthnError> {
         let Some(cache) = self.cache.as_ref().filter(|_| self.keys_usable()) else {
             return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
-        let generation = self.verifier.keys_generation();
-        if let Some(identity) = cache.get(token, now, generation) {
-            return Ok(identity);
-        }
         let verified = self.verify_refreshing(token, now).await?;
         let exp = verified.as_ref().ok().and_then(|v| v.claims.exp);
         let identity = self.map_verified(verified)?;
         if let Some(exp) = exp {
             // The generation the token was verified under (a refresh may
             // have replaced the set meanwhile).
-            cache.insert(token, &identity, exp, self.verifier.keys_generation());
+            cache.insert(token, &identity, exp, self.verifier.keys_generation(), now);
         }
         Ok(identity)
     }
@@ -351,10 +363,23 @@ fn quick_bearer(headers: &http::HeaderMap) -> Option<&str> {
 /// without a Bearer `Authorization`, `malformed_credentials` for anything
 /// that is not `Bearer <b64token>` in exactly one field.
 pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReason> {
+    match bearer_token_unchecked(headers)? {
+        Some(token) if !bouncer_core::authorization::is_token68(token) => {
+            Err(AuthnReason::MalformedCredentials)
+        }
+        other => Ok(other),
+    }
+}
+
+/// [`bearer_token`] but for the token68 check, which the authenticator
+/// makes only when a token does not verify: a JWT that verifies is
+/// base64url segments and dots, so token68 already.
+fn bearer_token_unchecked(headers: &http::HeaderMap) -> Result<Option<&str>, AuthnReason> {
     scheme_token(headers, SCHEME)
 }
 
-/// The token68 of `Authorization: <scheme> <token>` (Bearer, DPoP).
+/// The token of `Authorization: <scheme> <token>` (Bearer, DPoP), without
+/// the token68 check.
 pub(crate) fn scheme_token<'h>(
     headers: &'h http::HeaderMap,
     name: &str,
@@ -381,11 +406,7 @@ pub(crate) fn scheme_token<'h>(
     if !rest.starts_with(' ') {
         return Err(AuthnReason::MalformedCredentials);
     }
-    let token = rest.trim_start_matches(' ');
-    if !bouncer_core::authorization::is_token68(token) {
-        return Err(AuthnReason::MalformedCredentials);
-    }
-    Ok(Some(token))
+    Ok(Some(rest.trim_start_matches(' ')))
 }
 
 #[async_trait]
@@ -417,10 +438,18 @@ impl Authenticator for JwtAuthenticator {
         let identity = match cached {
             Some(identity) => identity,
             None => {
-                let Some(token) = bearer_token(request.headers())? else {
+                let Some(token) = bearer_token_unchecked(request.headers())? else {
                     return Ok(None);
                 };
-                self.identify_cached(token, now).await?
+                match self.identify_cached(token, now).await {
+                    Ok(identity) => identity,
+                    // Not bearer syntax at all: malformed, whatever else
+                    // is wrong with it.
+                    Err(_) if !bouncer_core::authorization::is_token68(token) => {
+                        return Err(AuthnReason::MalformedCredentials.into());
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         // A DPoP-bound token is worth nothing without its key's proof
@@ -560,6 +589,30 @@ mod tests {
         // And the system's time, through the gate's default clock.
         let g = Gate::builder().authenticator(bearer(false)).build();
         assert_eq!(code(&decide(&g, &t, &any)), "token_expired");
+    }
+
+    #[test]
+    fn what_is_not_bearer_syntax_is_malformed_with_or_without_a_cache() {
+        let good = token(serde_json::json!({
+            "iss": ISS, "aud": AUD, "sub": "al", "exp": T0 + 300,
+        }));
+        let any = Requirement::authenticated();
+        for cache in [false, true] {
+            let g = Gate::builder()
+                .authenticator(bearer(cache))
+                .clock(|| at(T0))
+                .build();
+            for bad in ["a!b", "a b", "é", &format!("{good}!"), &format!("{good} x")] {
+                assert_eq!(
+                    code(&decide(&g, bad, &any)),
+                    "malformed_credentials",
+                    "{bad} cache {cache}"
+                );
+            }
+            // Token68 but not a JWT that verifies: invalid, not malformed.
+            assert_eq!(code(&decide(&g, "a.b.c", &any)), "invalid_token");
+            assert_eq!(code(&decide(&g, &good, &any)), "allow");
+        }
     }
 
     #[test]

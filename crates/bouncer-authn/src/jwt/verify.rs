@@ -7,12 +7,13 @@ use std::borrow::Cow;
 use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
-use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
 use super::claims::{unix_secs, Claims, LOGTO_ORGANIZATION_AUDIENCE};
 use super::keys::KeySet;
+#[cfg(feature = "aws-lc-rs")]
+use super::keys::VerifyKey;
 use super::validation::JwtValidation;
 use crate::secret::{hex, sha256};
 
@@ -168,16 +169,147 @@ struct RawHeader<'a> {
     crit: Option<serde::de::IgnoredAny>,
 }
 
-fn b64(part: &str) -> Result<Vec<u8>, ()> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| ())
+/// base64url without padding (RFC 7515 §2), strictly: the URL-safe
+/// alphabet only, no `=`, no length of 1 modulo 4, and the unused bits of
+/// the last character zero — what the `base64` crate's `URL_SAFE_NO_PAD`
+/// accepts, with a table lookup per character (the segments of every
+/// token are decoded on every request).
+mod b64url {
+    const BAD: u8 = 0xff;
+
+    // Evaluated at compile time: an index out of range would not compile.
+    #[allow(clippy::indexing_slicing)]
+    const TABLE: [u8; 256] = {
+        let mut t = [BAD; 256];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut i = 0;
+        while i < 64 {
+            t[alphabet[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
+
+    fn sextet(c: u8) -> u32 {
+        // A u8 is always in range (the check compiles away).
+        u32::from(TABLE.get(usize::from(c)).copied().unwrap_or(BAD))
+    }
+
+    /// Bytes `input` decodes to (`None` when it is not canonical base64url).
+    pub(super) fn decoded_len(input: &[u8]) -> Option<usize> {
+        match input.len() % 4 {
+            1 => None,
+            r => Some(input.len() / 4 * 3 + r.saturating_sub(1)),
+        }
+    }
+
+    /// Decodes `input` into the start of `out`, returning the length.
+    pub(super) fn decode_into(input: &[u8], out: &mut [u8]) -> Option<usize> {
+        let n = decoded_len(input)?;
+        let out = out.get_mut(..n)?;
+        let mut chunks = input.chunks_exact(4);
+        let mut dst = out.chunks_exact_mut(3);
+        let mut bad = 0u32;
+        for (c, d) in (&mut chunks).zip(&mut dst) {
+            let &[a, b, e, f] = c else { return None };
+            let (a, b, e, f) = (sextet(a), sextet(b), sextet(e), sextet(f));
+            // An invalid character is 0xff: its high bits show.
+            bad |= a | b | e | f;
+            let v = a << 18 | b << 12 | e << 6 | f;
+            let [_, x, y, z] = v.to_be_bytes();
+            d.copy_from_slice(&[x, y, z]);
+        }
+        let rest = chunks.remainder();
+        let tail = dst.into_remainder();
+        match (rest, tail) {
+            ([], []) => {}
+            (&[a, b], [x]) => {
+                let (a, b) = (sextet(a), sextet(b));
+                bad |= a | b;
+                // The unused 4 bits must be zero.
+                if b & 0x0f != 0 {
+                    return None;
+                }
+                *x = (a << 2 | b >> 4) as u8;
+            }
+            (&[a, b, e], [x, y]) => {
+                let (a, b, e) = (sextet(a), sextet(b), sextet(e));
+                bad |= a | b | e;
+                if e & 0x03 != 0 {
+                    return None;
+                }
+                let v = a << 10 | b << 4 | e >> 2;
+                let [_, _, p, q] = v.to_be_bytes();
+                (*x, *y) = (p, q);
+            }
+            _ => return None,
+        }
+        (bad & 0xc0 == 0).then_some(n)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use base64::Engine as _;
+        #[test]
+        fn agrees_with_the_base64_crate() {
+            let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let mut inputs: Vec<String> = Vec::new();
+            for len in 0..40usize {
+                let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + len) as u8).collect();
+                inputs.push(engine.encode(&bytes));
+            }
+            // Bad characters, padding, bad lengths, non-zero trailing bits.
+            for bad in [
+                "a", "ab=", "ab==", "a+b/", "a.bc", "abc!", "AB", "AAB", "AAC", "QR", "QUJ", "é",
+                "ab c", "AAAAA",
+            ] {
+                inputs.push(bad.to_owned());
+            }
+            for s in &inputs {
+                let want = engine.decode(s).ok();
+                let mut buf = [0u8; 64];
+                let got = super::decode_into(s.as_bytes(), &mut buf).map(|n| buf[..n].to_vec());
+                assert_eq!(got, want, "{s:?}");
+            }
+        }
+    }
 }
 
-/// jsonwebtoken's verifiers, built once per key and thread instead of on
-/// every call (for RSA that saves parsing the key each time). They are not
-/// `Send`, hence one set per thread; keys are named by an id that is never
-/// reused, so a replaced key can never be verified with a stale verifier.
+fn b64(part: &str) -> Result<Vec<u8>, ()> {
+    let mut out = vec![0; b64url::decoded_len(part.as_bytes()).ok_or(())?];
+    let n = b64url::decode_into(part.as_bytes(), &mut out).ok_or(())?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// The longest signature: RSA with an 8192-bit modulus (1024 bytes).
+const MAX_SIGNATURE_LEN: usize = 1024;
+
+/// Header bytes decoded on the stack; a longer header goes to the heap.
+const STACK_HEADER_LEN: usize = 256;
+
+/// Decodes `part` into `buf`, returning the bytes written; `None` when it
+/// is not base64url or does not fit.
+fn b64_into<'b>(part: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let n = b64url::decode_into(part.as_bytes(), buf)?;
+    buf.get(..n)
+}
+
+/// Whether `signature` is `key`'s signature of `message`: with aws-lc-rs,
+/// through the key parsed once when it was built.
+#[cfg(feature = "aws-lc-rs")]
+fn signature_verifies(key: &VerifyKey, _alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+    key.verifies(message, signature)
+}
+
+#[cfg(not(feature = "aws-lc-rs"))]
+use prepared::verify as signature_verifies;
+
+/// With the pure-Rust backend only: jsonwebtoken's verifiers, built once
+/// per key and thread instead of on every call. They are not `Send`, hence
+/// one set per thread; keys are named by an id that is never reused, so a
+/// replaced key can never be verified with a stale verifier.
+#[cfg(not(feature = "aws-lc-rs"))]
 mod prepared {
     use std::cell::RefCell;
     use std::collections::HashMap;
@@ -195,19 +327,16 @@ mod prepared {
     }
 
     fn provider() -> &'static CryptoProvider {
-        #[cfg(feature = "aws-lc-rs")]
-        let p = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-        #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-        let p = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-        p
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
     }
 
     pub(super) fn verify(
         key: &VerifyKey,
         alg: Algorithm,
         message: &[u8],
-        signature: &Vec<u8>,
+        signature: &[u8],
     ) -> bool {
+        let signature = signature.to_vec();
         PREPARED.with(|cell| {
             let Ok(mut map) = cell.try_borrow_mut() else {
                 return false;
@@ -224,7 +353,7 @@ mod prepared {
                     }
                 }
             };
-            verifier.verify(message, signature).is_ok()
+            verifier.verify(message, &signature).is_ok()
         })
     }
 }
@@ -293,9 +422,21 @@ impl JwtVerifier {
         else {
             return Err(JwtError::Malformed);
         };
-        let header_json = b64(header_b64).map_err(|()| JwtError::Malformed)?;
+        // Decoded on the stack: the header and the signature are read once
+        // and dropped, so only the payload (kept in the claims) is on the heap.
+        let mut header_buf = [0u8; STACK_HEADER_LEN];
+        let header_heap;
+        let header_json: &[u8] = match b64_into(header_b64, &mut header_buf) {
+            Some(h) => h,
+            None => {
+                header_heap = b64(header_b64).map_err(|()| JwtError::Malformed)?;
+                &header_heap
+            }
+        };
+        // UTF-8 checked once for the whole text, not string by string.
+        let header_text = std::str::from_utf8(header_json).map_err(|_| JwtError::Malformed)?;
         let header: RawHeader<'_> =
-            serde_json::from_slice(&header_json).map_err(|_| JwtError::Malformed)?;
+            serde_json::from_str(header_text).map_err(|_| JwtError::Malformed)?;
         // `none`, and any name jsonwebtoken does not know, has no key.
         let alg: Algorithm = header.alg.parse().map_err(|_| JwtError::UnknownKey)?;
         if header.crit.is_some() {
@@ -303,7 +444,8 @@ impl JwtVerifier {
         }
         self.check_typ(header.typ.as_deref())?;
 
-        let signature = b64(signature).map_err(|()| JwtError::BadSignature)?;
+        let mut signature_buf = [0u8; MAX_SIGNATURE_LEN];
+        let signature = b64_into(signature, &mut signature_buf).ok_or(JwtError::BadSignature)?;
         // The signed message is the first two parts with their dot.
         let message = token
             .get(..header_b64.len() + 1 + payload_b64.len())
@@ -313,7 +455,7 @@ impl JwtVerifier {
         let mut verified = false;
         for key in keys.candidates(header.kid.as_deref(), alg) {
             any_key = true;
-            if prepared::verify(key, alg, message.as_bytes(), &signature) {
+            if signature_verifies(key, alg, message.as_bytes(), signature) {
                 verified = true;
                 break;
             }
@@ -327,8 +469,8 @@ impl JwtVerifier {
 
         // Only now is the payload trusted: parse it once.
         let payload = b64(payload_b64).map_err(|()| JwtError::BadClaims)?;
-        let mut claims: Claims =
-            serde_json::from_slice(&payload).map_err(|_| JwtError::BadClaims)?;
+        let text = std::str::from_utf8(&payload).map_err(|_| JwtError::BadClaims)?;
+        let mut claims: Claims = serde_json::from_str(text).map_err(|_| JwtError::BadClaims)?;
         claims.set_raw(payload);
         self.check_times(&claims, now)?;
         self.check_claims(&claims)?;

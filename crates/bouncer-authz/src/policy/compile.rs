@@ -12,9 +12,10 @@ use rustc_hash::FxHashMap;
 use toml::Spanned;
 
 use super::document::Document;
-use crate::bits::{BitArena, SetId};
+use crate::classes::{Classes, RoleGraph};
 use crate::error::{Located, PolicyErrorKind, Span};
-use crate::snapshot::{Membership, Snapshot};
+use crate::flat::{People, PersonData};
+use crate::snapshot::Snapshot;
 
 fn spanned(v: Vec<Spanned<String>>) -> Vec<(String, Option<Span>)> {
     v.into_iter()
@@ -118,7 +119,7 @@ fn parse_state(s: &str) -> Option<AccountState> {
 
 /// A permission must be `resource:action`: both parts non-empty, no
 /// whitespace.
-fn valid_permission(p: &str) -> bool {
+pub(crate) fn valid_permission(p: &str) -> bool {
     match p.split_once(':') {
         Some((r, a)) => !r.is_empty() && !a.is_empty() && !p.chars().any(char::is_whitespace),
         None => false,
@@ -310,6 +311,16 @@ impl SnapshotBuilder {
             perm_count,
             false,
         )?;
+        let org_parents: Vec<Vec<usize>> = self
+            .roles
+            .iter()
+            .map(|r| {
+                r.inherits
+                    .iter()
+                    .filter_map(|(n, _)| org_role_ids.get(n.as_str()).copied())
+                    .collect()
+            })
+            .collect();
         let global_role_ids = role_ids(&self.global_roles)?;
         let global_closure = closures(
             &self.global_roles,
@@ -319,15 +330,18 @@ impl SnapshotBuilder {
             true,
         )?;
 
-        let mut perm_sets = BitArena::new(perm_count);
-        let mut role_sets = BitArena::new(self.roles.len());
+        let mut classes = Classes::new(perm_count, org_closure.clone(), &global_closure);
 
         // 3. Principals and organizations.
-        let mut people = PrincipalTable::default();
+        let mut people = PrincipalIds::default();
         let mut organizations: FxHashMap<Arc<str>, u32> = FxHashMap::default();
         let mut org_id = |name: &str| -> u32 {
+            if let Some(id) = organizations.get(name) {
+                return *id;
+            }
             let next = u32::try_from(organizations.len()).unwrap_or(u32::MAX);
-            *organizations.entry(Arc::from(name)).or_insert(next)
+            organizations.insert(Arc::from(name), next);
+            next
         };
         for o in &self.organizations {
             org_id(o);
@@ -336,7 +350,7 @@ impl SnapshotBuilder {
         // 4. Global roles and states.
         let mut principal_globals: Vec<(u32, AccountState, Vec<usize>)> = Vec::new();
         for p in &self.principals {
-            let id = people.id(&p.name, &mut perm_sets);
+            let id = people.id(&p.name);
             let mut roles = Vec::new();
             for (r, span) in &p.global_roles {
                 let rid = *global_role_ids
@@ -347,93 +361,140 @@ impl SnapshotBuilder {
             principal_globals.push((id, p.state, roles));
         }
 
-        // 5. Memberships, then direct grants, then global roles.
-        let mut memberships: FxHashMap<(u32, u32), Membership> = FxHashMap::default();
-        for m in &self.members {
-            let p = people.id(&m.principal, &mut perm_sets);
+        // 5. Memberships (each a class: its roles and their closure), then
+        // direct grants, then global roles. Memberships are sorted by
+        // (principal, organization, position) to find duplicates and to lay
+        // out each principal's record.
+        let mut memberships: Vec<(u32, u32, u32, u32)> = Vec::with_capacity(self.members.len());
+        for (i, m) in self.members.iter().enumerate() {
+            let p = people.id(&m.principal);
             let o = org_id(&m.organization);
-            if memberships.contains_key(&(p, o)) {
-                return Err((
-                    PolicyErrorKind::DuplicateMember {
-                        organization: m.organization.clone(),
-                        member: m.principal.clone(),
-                    },
-                    m.span.clone(),
-                ));
-            }
-            let membership = Membership {
-                perms: perm_sets.alloc(),
-                roles: role_sets.alloc(),
-            };
+            classes.clear_scratch();
             for (r, span) in &m.roles {
                 let rid = *org_role_ids
                     .get(r.as_str())
                     .ok_or_else(|| (PolicyErrorKind::UnknownRole(r.clone()), span.clone()))?;
-                role_sets.insert(membership.roles, rid);
-                if let Some(closure) = org_closure.get(rid) {
-                    perm_sets.union_words(membership.perms, closure);
+                classes.scratch_role(rid);
+            }
+            let class = classes.intern_scratch();
+            memberships.push((p, o, u32::try_from(i).unwrap_or(u32::MAX), class));
+        }
+        memberships.sort_unstable();
+        // The first member entry that repeats an earlier one is the error.
+        let duplicate = memberships
+            .windows(2)
+            .filter_map(|w| match w {
+                [a, b] if (a.0, a.1) == (b.0, b.1) => Some(b.2),
+                _ => None,
+            })
+            .min();
+        if let Some(m) = duplicate.and_then(|i| self.members.get(i as usize)) {
+            return Err((
+                PolicyErrorKind::DuplicateMember {
+                    organization: m.organization.clone(),
+                    member: m.principal.clone(),
+                },
+                m.span.clone(),
+            ));
+        }
+        let find = |ms: &[(u32, u32, u32, u32)], p: u32, o: u32| {
+            ms.binary_search_by(|m| (m.0, m.1).cmp(&(p, o))).ok()
+        };
+        // Grants in organizations the principal is not a member of make a
+        // membership without roles.
+        let mut grant_targets = Vec::with_capacity(self.grants.len());
+        for g in &self.grants {
+            let p = people.id(&g.principal);
+            grant_targets.push((p, g.organization.as_deref().map(&mut org_id)));
+        }
+        let before = memberships.len();
+        for (p, o) in &grant_targets {
+            if let Some(o) = o {
+                if find(memberships.get(..before).unwrap_or(&[]), *p, *o).is_none() {
+                    memberships.push((*p, *o, u32::MAX, 0));
                 }
             }
-            memberships.insert((p, o), membership);
         }
-        for (g, ids) in self.grants.iter().zip(&grant_perms) {
-            let p = people.id(&g.principal, &mut perm_sets);
-            let set = match &g.organization {
-                Some(org) => {
-                    let o = org_id(org);
-                    match memberships.get(&(p, o)) {
-                        Some(m) => m.perms,
-                        None => {
-                            let m = Membership {
-                                perms: perm_sets.alloc(),
-                                roles: role_sets.alloc(),
-                            };
-                            memberships.insert((p, o), m);
-                            m.perms
+        if memberships.len() > before {
+            memberships.sort_unstable();
+            memberships.dedup_by_key(|m| (m.0, m.1));
+        }
+        let mut globals: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
+        let words = perm_count.div_ceil(64).max(1);
+        for ((p, o), ids) in grant_targets.iter().zip(&grant_perms) {
+            match o {
+                Some(o) => {
+                    if let Some(m) = find(&memberships, *p, *o).and_then(|i| memberships.get_mut(i))
+                    {
+                        classes.load_scratch(m.3);
+                        for id in ids {
+                            classes.scratch_perm(*id as usize);
+                        }
+                        m.3 = classes.intern_scratch();
+                    }
+                }
+                None => {
+                    let g = globals.entry(*p).or_insert_with(|| vec![0; words]);
+                    for id in ids {
+                        if let Some(w) = g.get_mut(*id as usize / 64) {
+                            *w |= 1u64 << (id % 64);
                         }
                     }
                 }
-                None => match people.global_perms.get(p as usize) {
-                    Some(s) => *s,
-                    None => continue,
-                },
-            };
-            for id in ids {
-                perm_sets.insert(set, *id as usize);
             }
         }
+        let mut states: Vec<AccountState> = vec![AccountState::Active];
+        let mut person_state = vec![0u32; people.names.len()];
         for (id, state, roles) in principal_globals {
-            if let Some(s) = people.states.get_mut(id as usize) {
-                *s = state;
+            let si = match states.iter().position(|s| *s == state) {
+                Some(i) => i,
+                None => {
+                    states.push(state);
+                    states.len() - 1
+                }
+            };
+            if let Some(s) = person_state.get_mut(id as usize) {
+                *s = u32::try_from(si).unwrap_or(0);
             }
-            if let Some(set) = people.global_perms.get(id as usize).copied() {
-                for rid in roles {
-                    if let Some(closure) = global_closure.get(rid) {
-                        perm_sets.union_words(set, closure);
+            let g = globals.entry(id).or_insert_with(|| vec![0; words]);
+            for rid in roles {
+                if let Some(closure) = global_closure.get(rid) {
+                    for (a, b) in g.iter_mut().zip(closure) {
+                        *a |= *b;
                     }
                 }
             }
         }
-        let PrincipalTable {
-            map: principals,
-            states,
-            global_perms,
-        } = people;
+        let mut global_class = vec![0u32; people.names.len()];
+        for (p, words) in &globals {
+            classes.clear_scratch();
+            classes.scratch_perms(words);
+            if let Some(c) = global_class.get_mut(*p as usize) {
+                *c = classes.intern_scratch();
+            }
+        }
+        let membership_count = memberships.len();
 
-        // Each role's closure as a set of its own, for roles a token
-        // asserts (see `TokenRoleTrust`).
-        let mut role_perm_sets = |closure: &[Vec<u64>]| -> Vec<SetId> {
-            closure
-                .iter()
-                .map(|words| {
-                    let set = perm_sets.alloc();
-                    perm_sets.union_words(set, words);
-                    set
-                })
-                .collect()
-        };
-        let org_role_perms = role_perm_sets(&org_closure);
-        let global_role_perms = role_perm_sets(&global_closure);
+        // The flat principal table: one record per principal, memberships
+        // grouped by principal (they are sorted by it).
+        let mut by_principal = memberships.chunk_by(|a, b| a.0 == b.0).peekable();
+        let PrincipalIds { names, .. } = people;
+        let person_count = names.len();
+        let records = names.into_iter().enumerate().map(|(id, name)| {
+            let id32 = u32::try_from(id).unwrap_or(u32::MAX);
+            let own = match by_principal.peek() {
+                Some(chunk) if chunk.first().is_some_and(|m| m.0 == id32) => by_principal.next(),
+                _ => None,
+            };
+            PersonData {
+                name: name.to_owned(),
+                state: person_state.get(id).copied().unwrap_or(0),
+                global: global_class.get(id).copied().unwrap_or(0),
+                memberships: own.unwrap_or(&[]).iter().map(|m| (m.1, m.3)).collect(),
+            }
+        });
+        let people = People::build(ExactLen(records, person_count));
+
         let interned = |ids: HashMap<&str, usize>| -> FxHashMap<Arc<str>, u32> {
             ids.into_iter()
                 .map(|(k, v)| (Arc::from(k), u32::try_from(v).unwrap_or(u32::MAX)))
@@ -445,36 +506,58 @@ impl SnapshotBuilder {
             permissions,
             permission_names,
             org_roles,
-            org_role_perms,
             global_roles,
-            global_role_perms,
             organizations,
-            principals,
-            memberships,
-            global_perms,
+            people: Arc::new(people),
+            overlay: Arc::default(),
+            classes: Arc::new(classes),
+            role_graph: Arc::new(RoleGraph {
+                own: org_role_perms,
+                parents: org_parents,
+            }),
+            global_closures: Arc::new(global_closure),
             states,
-            perm_sets,
-            role_sets,
+            memberships: membership_count,
+            declared_permissions: self.declared.is_some(),
         })
     }
 }
 
-#[derive(Default)]
-struct PrincipalTable {
-    map: FxHashMap<Arc<str>, u32>,
-    states: Vec<AccountState>,
-    global_perms: Vec<SetId>,
+/// An iterator of known length (`People::build` sizes its index first).
+struct ExactLen<I>(I, usize);
+
+impl<I: Iterator> Iterator for ExactLen<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        let v = self.0.next();
+        if v.is_some() {
+            self.1 = self.1.saturating_sub(1);
+        }
+        v
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, Some(self.1))
+    }
 }
 
-impl PrincipalTable {
-    fn id(&mut self, name: &str, perm_sets: &mut BitArena) -> u32 {
+impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
+
+/// Principal ids in order of first appearance, borrowing the builder's
+/// names.
+#[derive(Default)]
+struct PrincipalIds<'a> {
+    map: FxHashMap<&'a str, u32>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> PrincipalIds<'a> {
+    fn id(&mut self, name: &'a str) -> u32 {
         if let Some(id) = self.map.get(name) {
             return *id;
         }
-        let id = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
-        self.map.insert(Arc::from(name), id);
-        self.states.push(AccountState::Active);
-        self.global_perms.push(perm_sets.alloc());
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.map.insert(name, id);
+        self.names.push(name);
         id
     }
 }

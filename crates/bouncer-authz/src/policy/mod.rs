@@ -74,6 +74,7 @@ mod document;
 mod positions;
 
 pub use crate::error::{PolicyError, PolicyErrorKind};
+pub(crate) use compile::valid_permission;
 pub use compile::SnapshotBuilder;
 pub use document::OTHER_LOADERS_TABLES;
 pub use positions::Positions;

@@ -505,3 +505,48 @@ fn a_misspelt_permission_fails_when_the_app_is_built() {
         .unwrap();
     assert_eq!(authorizer.validate(&typo), Ok(()));
 }
+
+/// Changes through the policy are visible to the next decision without a
+/// recompile, and a bad change leaves the policy as it was.
+#[test]
+fn policy_changes_apply_without_a_recompile() {
+    use bouncer_authz::{Policy, Query, SnapshotBuilder};
+    let policy = Policy::from_snapshot(
+        SnapshotBuilder::new()
+            .role("viewer", &[], &["documents:read"])
+            .member("acme", "alice", &["viewer"])
+            .build()
+            .unwrap(),
+    );
+    let allowed = |who: &str, perm: &str| {
+        policy
+            .snapshot()
+            .authorize(&Query {
+                subject: who,
+                organization: Some("acme"),
+                permission: Some(perm),
+                ..Query::default()
+            })
+            .is_ok()
+    };
+    assert!(!allowed("bob", "documents:read"));
+    policy.set_membership("acme", "bob", &["viewer"]).unwrap();
+    assert!(allowed("bob", "documents:read"));
+    policy
+        .grant_role_permission("viewer", "documents:write")
+        .unwrap();
+    assert!(allowed("alice", "documents:write") && allowed("bob", "documents:write"));
+    policy
+        .revoke_role_permission("viewer", "documents:write")
+        .unwrap();
+    assert!(!allowed("alice", "documents:write"));
+    policy.remove_membership("acme", "alice");
+    assert!(!allowed("alice", "documents:read") && allowed("bob", "documents:read"));
+    assert!(policy
+        .set_membership("acme", "carol", &["no-such-role"])
+        .is_err());
+    assert!(!policy.snapshot().is_member("carol", "acme"));
+    assert!(policy
+        .grant_role_permission("viewer", "Not A Permission")
+        .is_err());
+}

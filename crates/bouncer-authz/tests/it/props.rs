@@ -289,3 +289,87 @@ proptest! {
         prop_assert_eq!(got, naive(&more, &a), "{:?}", a);
     }
 }
+
+/// One change to a policy, applied as a delta and to the spec.
+#[derive(Debug, Clone)]
+enum Change {
+    Set(usize, usize, Vec<usize>),
+    Remove(usize, usize),
+    Grant(usize, usize),
+    Revoke(usize, usize),
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        (
+            0..USERS.len(),
+            0..ORGS.len(),
+            proptest::collection::vec(0..ROLES.len(), 0..3)
+        )
+            .prop_map(|(u, o, r)| Change::Set(u, o, r)),
+        (0..USERS.len(), 0..ORGS.len()).prop_map(|(u, o)| Change::Remove(u, o)),
+        (0..ROLES.len(), 0..PERMS.len()).prop_map(|(r, p)| Change::Grant(r, p)),
+        (0..ROLES.len(), 0..PERMS.len()).prop_map(|(r, p)| Change::Revoke(r, p)),
+    ]
+}
+
+fn apply(snap: &Snapshot, spec: &mut Spec, c: &Change) -> Snapshot {
+    match c {
+        Change::Set(u, o, roles) => {
+            spec.members.insert((*u, *o), roles.clone());
+            let names: Vec<&str> = roles.iter().map(|r| ROLES[*r]).collect();
+            snap.with_membership(ORGS[*o], USERS[*u], &names).unwrap()
+        }
+        Change::Remove(u, o) => {
+            spec.members.remove(&(*u, *o));
+            snap.without_membership(ORGS[*o], USERS[*u])
+        }
+        Change::Grant(r, p) => {
+            if !spec.roles[*r].1.contains(p) {
+                spec.roles[*r].1.push(*p);
+            }
+            snap.with_role_permission(ROLES[*r], PERMS[*p]).unwrap()
+        }
+        Change::Revoke(r, p) => {
+            spec.roles[*r].1.retain(|x| x != p);
+            snap.without_role_permission(ROLES[*r], PERMS[*p]).unwrap()
+        }
+    }
+}
+
+proptest! {
+    /// A snapshot with changes applied decides exactly like one compiled
+    /// from the changed policy, before and after compaction.
+    #[test]
+    fn deltas_agree_with_a_fresh_compile(
+        s in spec(),
+        changes in proptest::collection::vec(change(), 1..12),
+        asks in proptest::collection::vec((ask(), token_roles(), trust()), 1..30),
+    ) {
+        let mut spec = s;
+        let mut snap = build(&spec);
+        for c in &changes {
+            snap = apply(&snap, &mut spec, c);
+        }
+        let fresh = build(&spec);
+        let compacted = snap.compacted();
+        prop_assert_eq!(compacted.pending_changes(), 0);
+        for (a, roles, t) in &asks {
+            let want = decide_with(&fresh, a, roles, *t);
+            prop_assert_eq!(decide_with(&snap, a, roles, *t), want, "{:?} after {:?}", a, changes);
+            prop_assert_eq!(decide_with(&compacted, a, roles, *t), want, "compacted: {:?}", a);
+            prop_assert_eq!(decide(&snap, a), naive(&spec, a));
+        }
+        for u in USERS {
+            for o in ORGS {
+                prop_assert_eq!(snap.is_member(u, o), fresh.is_member(u, o));
+                let mut got = snap.permissions_of(u, Some(o));
+                let mut want = fresh.permissions_of(u, Some(o));
+                got.sort_unstable();
+                want.sort_unstable();
+                prop_assert_eq!(got, want);
+            }
+        }
+        prop_assert_eq!(snap.stats().memberships, fresh.stats().memberships);
+    }
+}
