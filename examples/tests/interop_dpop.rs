@@ -13,10 +13,8 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -41,49 +39,16 @@ use serde_json::Value;
 const API: &str = "https://api.bouncer.test";
 /// The URL clients use; a load balancer sends each request to either
 /// instance.
+#[path = "common/oidc_provider.rs"]
+mod oidc_provider;
+
 const PUBLIC: &str = "https://api.bouncer.test";
 const NONCE_SECRET: &[u8] = b"a-dpop-nonce-secret-shared-by-instances";
 
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use oidc_provider::Provider;
 
 fn start_provider() -> Provider {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop/oidc-provider");
-    assert!(
-        dir.join("node_modules/oidc-provider").exists(),
-        "oidc-provider is not installed: run `cargo xtask test` (it runs `npm ci` in interop/oidc-provider)"
-    );
-    let mut child = Command::new("node")
-        .arg("provider.mjs")
-        .arg(port.to_string())
-        .arg("dpop-interop-key")
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node is needed for the interop test");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert!(line.starts_with("ready "), "provider said: {line}");
-    Provider {
-        child,
-        issuer: format!("http://127.0.0.1:{port}"),
-    }
+    oidc_provider::start(oidc_provider::free_port(), &["dpop-interop-key"])
 }
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;

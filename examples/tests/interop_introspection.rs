@@ -15,10 +15,7 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,60 +35,15 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
+#[path = "common/oidc_provider.rs"]
+mod oidc_provider;
+
 const OPAQUE: &str = "https://opaque.bouncer.test";
 
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Provider {
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+use oidc_provider::{free_port, Provider};
 
 fn start_provider(port: u16) -> Provider {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop/oidc-provider");
-    assert!(
-        dir.join("node_modules/oidc-provider").exists(),
-        "oidc-provider is not installed: run `cargo xtask test` (it runs `npm ci` in interop/oidc-provider)"
-    );
-    let mut child = Command::new("node")
-        .arg("provider.mjs")
-        .arg(port.to_string())
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node is needed for the interop test");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.starts_with("ready "), "provider said: {line}");
-    // Keep reading: oidc-provider prints configuration hints on first use
-    // of a feature (introspection's allowedPolicy), and a closed pipe
-    // would kill it with EPIPE.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Provider {
-        child,
-        issuer: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    oidc_provider::start(port, &[])
 }
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;

@@ -12,10 +12,7 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::handler::Handler;
@@ -34,55 +31,15 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
+#[path = "common/oidc_provider.rs"]
+mod oidc_provider;
+
 const API: &str = "https://api.bouncer.test";
 
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn provider_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop/oidc-provider")
-}
+use oidc_provider::{free_port, Provider};
 
 fn start_provider(port: u16, kid: &str) -> Provider {
-    let dir = provider_dir();
-    assert!(
-        dir.join("node_modules/oidc-provider").exists(),
-        "oidc-provider is not installed: run `cargo xtask test` (it runs `npm ci` in interop/oidc-provider)"
-    );
-    let mut child = Command::new("node")
-        .arg("provider.mjs")
-        .arg(port.to_string())
-        .arg(kid)
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node is needed for the interop test");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert!(line.starts_with("ready "), "provider said: {line}");
-    Provider {
-        child,
-        issuer: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    oidc_provider::start(port, &[kid])
 }
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;

@@ -95,15 +95,32 @@ pub(crate) fn bench() -> Result<()> {
 fn newer_schemes(manifest: &str) -> Result<String> {
     use std::fmt::Write as _;
     let quick = ["--warm-up-time", "1", "--measurement-time", "3"];
-    for (bench, filter) in [("jwt", "jwt_dpop|jwt_es256"), ("introspection", "introspection")] {
-        let mut args = vec!["bench", "--manifest-path", manifest, "--bench", bench, "--", filter];
+    for (bench, filter) in [
+        ("jwt", "jwt_dpop|jwt_es256"),
+        ("introspection", "introspection"),
+    ] {
+        let mut args = vec![
+            "bench",
+            "--manifest-path",
+            manifest,
+            "--bench",
+            bench,
+            "--",
+            filter,
+        ];
         args.extend(quick);
         cargo(&args)?;
     }
     let m = |id: &str| median_ns(id).unwrap_or(f64::NAN);
     let mut r = String::new();
-    writeln!(r, "\n## DPoP and introspection (criterion medians, one run)\n")?;
-    writeln!(r, "| measurement | bouncer | next to | ratio | goal | met |\n|---|---|---|---|---|---|")?;
+    writeln!(
+        r,
+        "\n## DPoP and introspection (criterion medians, one run)\n"
+    )?;
+    writeln!(
+        r,
+        "| measurement | bouncer | next to | ratio | goal | met |\n|---|---|---|---|---|---|"
+    )?;
     let es256_raw = m("jwt_es256/aws_lc_rs_raw_verify");
     let rows = [
         (

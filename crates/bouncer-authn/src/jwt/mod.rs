@@ -273,7 +273,11 @@ impl JwtAuthenticator {
     /// Verifies and maps `token` at `now` (seconds since the epoch),
     /// keeping the identity in the cache when there is one. The caller has
     /// looked the token up already: a miss pays for one lookup only.
-    pub(crate) async fn identify_cached(&self, token: &str, now: u64) -> Result<Identity, AuthnError> {
+    pub(crate) async fn identify_cached(
+        &self,
+        token: &str,
+        now: u64,
+    ) -> Result<Identity, AuthnError> {
         let Some(cache) = self.cache.as_ref().filter(|_| self.keys_usable()) else {
             return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
