@@ -73,7 +73,10 @@ impl Unauthenticated {
 
     /// Adds a response header field the 401 must carry besides its
     /// challenges (DPoP's `DPoP-Nonce`, RFC 9449 §9). Every adapter sends
-    /// it through the one renderer. Keep it free of user input.
+    /// it through the one renderer, except the fields the renderer writes
+    /// itself (`content-type`, `content-length`, `cache-control`,
+    /// `www-authenticate`, `retry-after`), which it leaves out. Keep it
+    /// free of user input.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.extra
             .get_or_insert_with(Box::default)

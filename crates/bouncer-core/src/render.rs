@@ -25,7 +25,7 @@
 
 use std::time::Duration;
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::outcome::Denial;
@@ -207,7 +207,18 @@ impl Denial {
             headers.append(WWW_AUTHENTICATE, challenge.to_header_value());
         }
         for (name, value) in self.headers() {
-            headers.append(name.clone(), value.clone());
+            // The fields the renderer writes itself are not a scheme's to
+            // add to or contradict.
+            let owned = [
+                CONTENT_TYPE,
+                CONTENT_LENGTH,
+                CACHE_CONTROL,
+                WWW_AUTHENTICATE,
+                RETRY_AFTER,
+            ];
+            if !owned.contains(name) {
+                headers.append(name.clone(), value.clone());
+            }
         }
         if let Some(after) = self.retry_after() {
             headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(after)));
@@ -274,6 +285,21 @@ mod tests {
         assert_eq!(r.headers()[&nonce], "n-1");
         assert_eq!(r.www_authenticate().count(), 1);
         assert_eq!(r.code().as_str(), "invalid_token");
+        // A scheme cannot add to the fields the renderer owns.
+        let sneaky = Unauthenticated::new(AuthnReason::InvalidToken)
+            .with_header(CONTENT_TYPE, HeaderValue::from_static("text/html"))
+            .with_header(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"x\""),
+            );
+        let d2 = Denial::Unauthenticated(Box::new(UnauthenticatedDenial {
+            unauthenticated: sneaky,
+            status: StatusCode::UNAUTHORIZED,
+            challenges: vec![crate::Challenge::bare("DPoP")],
+        }));
+        let r2 = d2.render(&RenderOptions::new());
+        assert_eq!(r2.headers().get_all(CONTENT_TYPE).iter().count(), 1);
+        assert_eq!(r2.www_authenticate().count(), 1);
         // Nothing else carries them.
         let f = Denial::from(crate::ForbiddenReason::NotShared).render(&RenderOptions::new());
         assert!(f.headers().get(&nonce).is_none());
