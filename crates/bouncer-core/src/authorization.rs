@@ -185,7 +185,17 @@ pub fn scheme_of(headers: &HeaderMap) -> Option<&str> {
 /// Whether the first `Authorization` field uses `scheme`
 /// (case-insensitively): what an authenticator's `recognizes` asks.
 pub fn has_scheme(headers: &HeaderMap, scheme: &str) -> bool {
-    scheme_of(headers).is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    // Asked of every request: compare bytes in place. The same answer as
+    // `scheme_of(..) == scheme` for a `scheme` that is a token.
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return false;
+    };
+    let v = syntax::trim_ows(value.as_bytes());
+    let n = scheme.len();
+    v.get(..n)
+        .is_some_and(|head| head.eq_ignore_ascii_case(scheme.as_bytes()))
+        && matches!(v.get(n), None | Some(b' ' | b'\t'))
+        && syntax::is_token(scheme)
 }
 
 #[cfg(test)]

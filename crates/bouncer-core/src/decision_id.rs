@@ -5,14 +5,14 @@
 use std::cell::RefCell;
 use std::fmt;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use rand_chacha::rand_core::{RngCore as _, SeedableRng as _};
 use rand_chacha::ChaCha12Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The URN prefix of a decision id in a problem body's `instance`.
 pub const DECISION_URN_PREFIX: &str = "urn:bouncer:decision:";
-
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// 16 random bytes (128 bits) as unpadded base64url: 22 characters.
 const LEN: usize = 22;
@@ -59,29 +59,17 @@ impl DecisionId {
 
     fn from_bytes(bytes: [u8; 16]) -> Self {
         let mut text = [b'A'; LEN];
-        let mut acc: u32 = 0;
-        let mut bits = 0u32;
-        let mut at = 0usize;
-        for b in bytes {
-            acc = (acc << 8) | u32::from(b);
-            bits += 8;
-            while bits >= 6 {
-                bits -= 6;
-                push(&mut text, &mut at, (acc >> bits) & 63);
-            }
-        }
-        if bits > 0 {
-            push(&mut text, &mut at, (acc << (6 - bits)) & 63);
-        }
+        // 16 bytes always fit 22 characters: the error cannot happen.
+        let _ = URL_SAFE_NO_PAD.encode_slice(bytes, &mut text);
         Self {
             text,
-            sample: sample_of(&text),
+            sample: sample_of(&bytes),
         }
     }
 
     /// The id: 22 characters of `A–Z a–z 0–9 - _`.
     pub fn as_str(&self) -> &str {
-        // Only ASCII from ALPHABET is ever written.
+        // Only base64url's ASCII is ever written.
         std::str::from_utf8(&self.text).unwrap_or("")
     }
 
@@ -98,18 +86,18 @@ impl DecisionId {
         Self::parse(id)
     }
 
-    /// Reads an id back from its 22 characters.
+    /// Reads an id back from its 22 characters (canonical base64url: the
+    /// last character's unused bits are zero, as [`DecisionId::new`]
+    /// writes them).
     pub fn parse(id: &str) -> Option<Self> {
-        let raw = id.as_bytes();
-        if raw.len() != LEN || !raw.iter().all(|b| ALPHABET.contains(b)) {
+        if id.len() != LEN {
             return None;
         }
-        let mut text = [0u8; LEN];
-        text.copy_from_slice(raw);
-        Some(Self {
-            text,
-            sample: sample_of(&text),
-        })
+        let mut bytes = [0u8; 16];
+        match URL_SAFE_NO_PAD.decode_slice(id, &mut bytes) {
+            Ok(16) => Some(Self::from_bytes(bytes)),
+            _ => None,
+        }
     }
 
     /// Whether a decision with this id falls in a sample of `rate`
@@ -125,21 +113,11 @@ impl DecisionId {
     }
 }
 
-/// 30 random bits from the first five characters, as the top of a `u32`.
-fn sample_of(text: &[u8; LEN]) -> u32 {
-    let mut sample = 0u32;
-    for b in text.iter().take(5) {
-        let v = ALPHABET.iter().position(|a| a == b).unwrap_or(0) as u32;
-        sample = (sample << 6) | v;
-    }
-    sample << 2
-}
-
-fn push(text: &mut [u8; LEN], at: &mut usize, v: u32) {
-    if let (Some(slot), Some(c)) = (text.get_mut(*at), ALPHABET.get(v as usize)) {
-        *slot = *c;
-    }
-    *at += 1;
+/// The first 30 random bits (the first five characters), as the top of
+/// a `u32`.
+fn sample_of(bytes: &[u8; 16]) -> u32 {
+    let [a, b, c, d, ..] = *bytes;
+    u32::from_be_bytes([a, b, c, d]) & !3
 }
 
 thread_local! {
@@ -224,6 +202,33 @@ mod tests {
         assert_eq!(id.as_str(), "_____________________w");
         let id = DecisionId::from_bytes([0; 16]);
         assert_eq!(id.as_str(), "AAAAAAAAAAAAAAAAAAAAAA");
+    }
+
+    #[test]
+    fn parse_reads_back_only_canonical_ids() {
+        for _ in 0..100 {
+            let id = DecisionId::new();
+            assert_eq!(DecisionId::parse(id.as_str()), Some(id));
+        }
+        // The last character carries 2 bits; its other 4 must be zero.
+        assert_eq!(DecisionId::parse("_____________________x"), None);
+        for bad in [
+            "",
+            "AAAA",
+            "AAAAAAAAAAAAAAAAAAAAA=",
+            "AAAAAAAAAAAAAAAAAAAAA+",
+            "AAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert_eq!(DecisionId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_sample_is_the_first_five_characters() {
+        let id = DecisionId::from_bytes([0xab; 16]);
+        // "q6ur": 0xabababab, its first 30 bits.
+        assert_eq!(id.sample, 0xabab_abab & !3);
+        assert_eq!(DecisionId::parse(id.as_str()).unwrap().sample, id.sample);
     }
 
     #[test]

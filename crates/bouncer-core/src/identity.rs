@@ -261,7 +261,11 @@ impl Identity {
     }
 
     pub(crate) fn set_scheme(&mut self, scheme: SchemeName) {
-        Arc::make_mut(&mut self.inner).scheme = scheme;
+        // Usually already right: then the shared data (often a token
+        // cache's copy) is not copied.
+        if self.inner.scheme.as_str() != scheme.as_str() {
+            Arc::make_mut(&mut self.inner).scheme = scheme;
+        }
     }
 
     /// Attaches typed data for handlers (custom claims, tenant records).

@@ -121,7 +121,8 @@ pub struct Requirement {
     elevated: bool,
     organization: Option<String>,
     resource: Option<String>,
-    step_up: Option<StepUp>,
+    // Boxed: rare, and a requirement lives in every decision's state.
+    step_up: Option<Box<StepUp>>,
 }
 
 impl Requirement {
@@ -179,7 +180,7 @@ impl Requirement {
 
     /// Require stronger or fresher authentication.
     pub fn step_up(mut self, step_up: StepUp) -> Self {
-        self.step_up = Some(step_up);
+        self.step_up = Some(Box::new(step_up));
         self
     }
 
@@ -220,7 +221,7 @@ impl Requirement {
 
     /// The step-up requirement.
     pub fn step_up_requirement(&self) -> Option<&StepUp> {
-        self.step_up.as_ref()
+        self.step_up.as_deref()
     }
 }
 
