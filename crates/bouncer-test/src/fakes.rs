@@ -16,6 +16,11 @@
 //! ```
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -61,6 +66,8 @@ pub struct FakeAuthenticator {
     realm: Option<String>,
     outcomes: HashMap<String, Outcome>,
     unknown: AuthnReason,
+    waits: usize,
+    calls: Arc<AtomicUsize>,
 }
 
 impl FakeAuthenticator {
@@ -74,6 +81,8 @@ impl FakeAuthenticator {
             realm: Some(realm.to_owned()),
             outcomes: HashMap::new(),
             unknown: AuthnReason::InvalidToken,
+            waits: 0,
+            calls: Arc::default(),
         }
     }
 
@@ -86,6 +95,8 @@ impl FakeAuthenticator {
             realm: None,
             outcomes: HashMap::new(),
             unknown: AuthnReason::InvalidCredentials,
+            waits: 0,
+            calls: Arc::default(),
         }
     }
 
@@ -118,6 +129,20 @@ impl FakeAuthenticator {
     /// `value` makes the authenticator panic.
     pub fn panic_on(self, value: &str) -> Self {
         self.on(value, Outcome::Panic)
+    }
+
+    /// Every authentication first waits `turns` times (returns `Pending`
+    /// and wakes itself), as a key fetch or a store call does, so an
+    /// adapter's path for stages that do not answer at once is tested.
+    pub fn waiting(mut self, turns: usize) -> Self {
+        self.waits = turns;
+        self
+    }
+
+    /// How many authentications have started, counted across clones: a
+    /// stage that runs twice for one request shows here.
+    pub fn calls(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.calls)
     }
 
     fn credential(&self, request: &RequestContext<'_>) -> Result<Option<String>, AuthnError> {
@@ -158,6 +183,10 @@ impl Authenticator for FakeAuthenticator {
         if !self.recognizes(request) {
             return Ok(None);
         }
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        for _ in 0..self.waits {
+            YieldOnce(false).await;
+        }
         let Some(value) = self.credential(request)? else {
             return Ok(None);
         };
@@ -194,6 +223,22 @@ impl Authenticator for FakeAuthenticator {
             }
         }
         b.build().ok()
+    }
+}
+
+/// Pending once (waking itself at once), then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
