@@ -59,21 +59,70 @@ where
     }
 }
 
-/// The future of [`BouncerService`](crate::service::BouncerService).
-pub struct ResponseFuture<E> {
-    pub(crate) inner: BoxFuture<'static, Result<Response, E>>,
+pin_project_lite::pin_project! {
+    /// The future of [`BouncerService`](crate::service::BouncerService):
+    /// the inner service's when the gate decided at once, an immediate
+    /// denial, or (when a stage had to wait) a boxed future that finishes
+    /// the decision and then calls the inner service.
+    pub struct ResponseFuture<F: Future> {
+        #[pin]
+        state: ResponseState<F>,
+    }
 }
 
-impl<E> std::fmt::Debug for ResponseFuture<E> {
+pin_project_lite::pin_project! {
+    #[project = ResponseProj]
+    enum ResponseState<F: Future> {
+        Inner { #[pin] future: F },
+        Refused { response: Option<Response> },
+        Waiting { future: BoxFuture<'static, F::Output> },
+    }
+}
+
+impl<F: Future> ResponseFuture<F> {
+    pub(crate) fn inner(future: F) -> Self {
+        Self {
+            state: ResponseState::Inner { future },
+        }
+    }
+
+    pub(crate) fn refused(response: Response) -> Self {
+        Self {
+            state: ResponseState::Refused {
+                response: Some(response),
+            },
+        }
+    }
+
+    pub(crate) fn waiting(future: BoxFuture<'static, F::Output>) -> Self {
+        Self {
+            state: ResponseState::Waiting { future },
+        }
+    }
+}
+
+impl<F: Future> std::fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
 
-impl<E> Future for ResponseFuture<E> {
+impl<F, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
     type Output = Result<Response, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            ResponseProj::Inner { future } => future.poll(cx),
+            ResponseProj::Waiting { future } => future.as_mut().poll(cx),
+            ResponseProj::Refused { response } => {
+                // Polled again after completion: answer 500 rather than panic.
+                Poll::Ready(Ok(response.take().unwrap_or_else(|| {
+                    crate::service::internal_error_response(&bouncer_core::DecisionId::new())
+                })))
+            }
+        }
     }
 }

@@ -292,6 +292,61 @@ async fn the_layer_works_without_the_guard_layer() {
     );
 }
 
+/// The layer decides at once when every stage answers at once, and
+/// otherwise polls the same decision on: both paths give the same answers,
+/// and no stage runs twice for one request.
+#[tokio::test]
+async fn a_stage_that_waits_gives_the_same_answers_and_runs_once() {
+    use bouncer_test::fakes::FakeAuthenticator;
+    for turns in [0, 1, 3] {
+        let bearer = FakeAuthenticator::bearer("api")
+            .accept("alice", Identity::user("alice", SchemeName::BEARER))
+            .reject("old", AuthnReason::TokenExpired)
+            .unavailable("down")
+            .panic_on("boom")
+            .waiting(turns);
+        let calls = bearer.calls();
+        let bouncer = Bouncer::new(Gate::builder().authenticator(bearer).build());
+        let router = Router::new()
+            .route(
+                "/x",
+                get(|Principal(p): Principal| async move { p.subject().to_owned() })
+                    .route_layer(bouncer.require(RouteRequirement::authenticated())),
+            )
+            .layer(bouncer.guards());
+        let ask = |token: &str| {
+            Request::get("/x")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let res = router.clone().oneshot(ask("alice")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "waits {turns}");
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"alice", "waits {turns}");
+        for (token, status, code) in [
+            ("old", 401, "token_expired"),
+            ("down", 503, "service_unavailable"),
+            ("boom", 500, "internal_error"),
+        ] {
+            let (s, headers, body) = call(router.clone(), ask(token)).await;
+            assert_eq!(
+                (s.as_u16(), body["code"].as_str()),
+                (status, Some(code)),
+                "{token}, waits {turns}"
+            );
+            if status == 401 {
+                assert!(headers.contains_key("www-authenticate"), "waits {turns}");
+            }
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            4,
+            "one authentication per request, waits {turns}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn protected_resource_metadata_is_served() {
     let router: Router = bouncer_axum::ProtectedResourceMetadata::new("https://api.example")
