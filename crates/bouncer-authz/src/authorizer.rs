@@ -2,6 +2,7 @@
 //! runs stage 4 against it, with resources described by the application.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -25,6 +26,11 @@ struct PolicyInner {
     source: Option<PathBuf>,
     /// Serializes writers (reloads and changes); readers never take it.
     writer: std::sync::Mutex<()>,
+    /// Whether a fold of the overlay is running (one at a time).
+    folding: AtomicBool,
+    /// Bumped by every reload and replacement, under the writer lock: a
+    /// fold begun before one is dropped, not swapped in.
+    epoch: AtomicU64,
 }
 
 /// A compiled policy that can be swapped atomically at run time. Readers
@@ -52,6 +58,8 @@ impl Policy {
                 guards: c.guards,
                 source,
                 writer: std::sync::Mutex::new(()),
+                folding: AtomicBool::new(false),
+                epoch: AtomicU64::new(0),
             }),
         }
     }
@@ -125,6 +133,7 @@ impl Policy {
         let (file, text) = read_file(path)?;
         let compiled = compile_str(&file, &text)?;
         let _w = self.write_lock();
+        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         self.inner.snapshot.store(Arc::new(compiled.snapshot));
         self.inner
             .positions
@@ -136,6 +145,7 @@ impl Policy {
     pub fn replace_from_toml(&self, name: &str, text: &str) -> Result<(), PolicyError> {
         let compiled = compile_str(name, text)?;
         let _w = self.write_lock();
+        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         self.inner.snapshot.store(Arc::new(compiled.snapshot));
         self.inner
             .positions
@@ -146,6 +156,7 @@ impl Policy {
     /// Replaces the snapshot (built in code: no file positions).
     pub fn replace(&self, snapshot: Snapshot) {
         let _w = self.write_lock();
+        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         self.inner.snapshot.store(Arc::new(snapshot));
         self.inner.positions.store(Arc::new(Positions::default()));
     }
@@ -159,19 +170,40 @@ impl Policy {
 
     /// Applies one change to the current snapshot and swaps the result in
     /// (a delta, not a recompile: see [`Snapshot::with_membership`]).
-    /// Writers take turns; decisions never wait.
+    /// Writers take turns; decisions never wait. A change that fills the
+    /// overlay starts a fold on a thread of its own and returns at once.
     fn change(
         &self,
         f: impl FnOnce(&Snapshot) -> Result<Snapshot, PolicyErrorKind>,
     ) -> Result<(), PolicyError> {
-        let _w = self.write_lock();
-        let current = self.inner.snapshot.load();
-        let mut next = f(&current).map_err(|k| PolicyError::unplaced("<change>", k))?;
+        let next = {
+            let _w = self.write_lock();
+            let current = self.inner.snapshot.load();
+            let next = Arc::new(f(&current).map_err(|k| PolicyError::unplaced("<change>", k))?);
+            self.inner.snapshot.store(Arc::clone(&next));
+            next
+        };
         if next.pending_changes() >= crate::COMPACT_AT {
-            next = next.compacted();
+            self.fold_in_background(next);
         }
-        self.inner.snapshot.store(Arc::new(next));
         Ok(())
+    }
+
+    /// Folds `base`'s overlay into its table on a new thread, unless a fold
+    /// is already running (the next change that finds the overlay full
+    /// tries again).
+    fn fold_in_background(&self, base: Arc<Snapshot>) {
+        if self.inner.folding.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let job = Fold::begin(self, base);
+        let spawned = std::thread::Builder::new()
+            .name("bouncer-policy-fold".into())
+            .spawn(move || job.run());
+        if spawned.is_err() {
+            // No thread to be had: the overlay keeps serving, if slower.
+            self.inner.folding.store(false, Ordering::Release);
+        }
     }
 
     /// Makes `principal` a member of `organization` holding exactly
@@ -203,6 +235,52 @@ impl Policy {
     /// permissions, without recompiling.
     pub fn revoke_role_permission(&self, role: &str, permission: &str) -> Result<(), PolicyError> {
         self.change(|s| s.without_role_permission(role, permission))
+    }
+}
+
+/// One fold of a snapshot's overlay into its principal table, begun from
+/// the snapshot current when the overlay filled.
+struct Fold {
+    policy: Policy,
+    epoch: u64,
+    base: Arc<Snapshot>,
+}
+
+impl Fold {
+    fn begin(policy: &Policy, base: Arc<Snapshot>) -> Self {
+        Self {
+            policy: policy.clone(),
+            epoch: policy.inner.epoch.load(Ordering::Acquire),
+            base,
+        }
+    }
+
+    /// Builds the folded table (O(principals), holding no lock), then
+    /// swaps it in; the running flag is cleared however this ends.
+    fn run(self) {
+        struct Clear<'a>(&'a AtomicBool);
+        impl Drop for Clear<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _clear = Clear(&self.policy.inner.folding);
+        let people = Arc::new(self.base.folded_people());
+        self.finish(people);
+    }
+
+    /// Swaps in the current snapshot on the folded table, keeping the
+    /// records changed since the fold began in its overlay. Nothing when
+    /// a reload or replacement came in between (`false`).
+    fn finish(&self, people: Arc<crate::flat::People>) -> bool {
+        let _w = self.policy.write_lock();
+        if self.policy.inner.epoch.load(Ordering::Acquire) != self.epoch {
+            return false;
+        }
+        let current = self.policy.inner.snapshot.load_full();
+        let next = current.with_folded(self.base.changes, people);
+        self.policy.inner.snapshot.store(Arc::new(next));
+        true
     }
 }
 
@@ -429,5 +507,87 @@ impl Authorizer for PolicyAuthorizer {
             Some(p) if !self.policy.current().has_permission(p) => Err(UnknownName::permission(p)),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::from_toml(
+            "t.toml",
+            r#"
+            [roles.viewer]
+            permissions = ["documents:read"]
+            [organizations.acme.members]
+            alice = ["viewer"]
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_fold_keeps_the_changes_made_while_it_ran() {
+        let policy = policy();
+        policy.set_membership("acme", "bob", &["viewer"]).unwrap();
+        let job = Fold::begin(&policy, policy.snapshot());
+        // While the table is being built: one new principal, one changed
+        // again, one removed.
+        policy.set_membership("acme", "carol", &["viewer"]).unwrap();
+        policy.set_membership("acme", "bob", &[]).unwrap();
+        policy.remove_membership("acme", "alice");
+        assert!(job.finish(Arc::new(job.base.folded_people())));
+        let s = policy.snapshot();
+        assert_eq!(
+            s.pending_changes(),
+            3,
+            "only the later records stay in the overlay"
+        );
+        assert!(s.is_member("carol", "acme"));
+        assert!(s.permissions_of("bob", Some("acme")).is_empty());
+        assert!(!s.is_member("alice", "acme"));
+        // And the folded table alone holds what the fold saw.
+        assert_eq!(s.compacted().pending_changes(), 0);
+        assert!(s.compacted().is_member("carol", "acme"));
+    }
+
+    #[test]
+    fn a_fold_begun_before_a_reload_is_dropped() {
+        let policy = policy();
+        policy.set_membership("acme", "bob", &["viewer"]).unwrap();
+        let job = Fold::begin(&policy, policy.snapshot());
+        policy
+            .replace_from_toml(
+                "t.toml",
+                "[roles.viewer]\npermissions = [\"documents:read\"]\n",
+            )
+            .unwrap();
+        assert!(!job.finish(Arc::new(job.base.folded_people())));
+        assert!(!policy.snapshot().is_member("bob", "acme"));
+        assert!(!policy.snapshot().is_member("alice", "acme"));
+    }
+
+    #[test]
+    fn a_full_overlay_is_folded_in_the_background_and_nothing_is_lost() {
+        let policy = policy();
+        let n = crate::COMPACT_AT + 100;
+        for i in 0..n {
+            policy
+                .set_membership("acme", &format!("user{i}"), &["viewer"])
+                .unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while policy.snapshot().pending_changes() >= crate::COMPACT_AT {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the fold never landed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let s = policy.snapshot();
+        assert!((0..n).all(|i| s.is_member(&format!("user{i}"), "acme")));
+        assert!(s.is_member("alice", "acme"));
+        assert_eq!(s.stats().principals, n + 1);
     }
 }

@@ -8,18 +8,22 @@
 //! memberships). Decisions on either snapshot stay lock-free and
 //! allocation-free; the policy swaps the new one in atomically.
 //!
-//! The overlay is copied by each change, so it is folded back into the
-//! table ([`Snapshot::compacted`]) once it holds [`COMPACT_AT`] principals.
+//! The overlay is a persistent map: a change copies one path of it, not
+//! the map. Lookups grow slower as it grows, so [`Policy`](crate::Policy)
+//! folds it back into the table once it holds [`COMPACT_AT`] principals —
+//! on a thread of its own, from the snapshot of that moment; changes made
+//! meanwhile carry on in the overlay and are kept when the folded table is
+//! swapped in. No change waits for a fold.
 
 use std::sync::Arc;
 
 use crate::error::PolicyErrorKind;
 use crate::flat::{encode, People, PersonData};
 use crate::policy::valid_permission;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{empty_overlay, Snapshot};
 
 /// Principals in the overlay at which [`Policy`](crate::Policy) folds it
-/// into the table.
+/// into the table (in the background).
 pub const COMPACT_AT: usize = 4096;
 
 impl Snapshot {
@@ -38,12 +42,14 @@ impl Snapshot {
 
     /// This snapshot with `principal`'s record replaced.
     fn with_person(&self, p: &PersonData, membership_delta: isize) -> Snapshot {
-        let mut overlay = (*self.overlay).clone();
         let mut record = Vec::new();
         encode(p, &mut record);
-        overlay.insert(p.name.clone().into_boxed_str(), record.into_boxed_slice());
         let mut next = self.clone();
-        next.overlay = Arc::new(overlay);
+        next.changes = self.changes.saturating_add(1);
+        next.overlay.insert_mut(
+            p.name.clone().into_boxed_str(),
+            (next.changes, record.into_boxed_slice()),
+        );
         next.memberships = self.memberships.saturating_add_signed(membership_delta);
         next
     }
@@ -70,7 +76,7 @@ impl Snapshot {
             Some(o) => *o,
             None => {
                 let id = u32::try_from(self.organizations.len()).unwrap_or(u32::MAX);
-                next.organizations.insert(Arc::from(organization), id);
+                Arc::make_mut(&mut next.organizations).insert(Arc::from(organization), id);
                 id
             }
         };
@@ -166,8 +172,8 @@ impl Snapshot {
                 }
                 let id = u32::try_from(self.permission_names.len()).unwrap_or(u32::MAX);
                 let name: Arc<str> = Arc::from(permission);
-                next.permission_names.push(name.clone());
-                next.permissions.insert(name, id);
+                Arc::make_mut(&mut next.permission_names).push(name.clone());
+                Arc::make_mut(&mut next.permissions).insert(name, id);
                 id
             }
         };
@@ -213,11 +219,17 @@ impl Snapshot {
 
     /// The overlay folded into the principal table: what a compile of the
     /// changed policy would hold. O(principals); [`Policy`](crate::Policy)
-    /// does it once the overlay holds [`COMPACT_AT`] principals.
+    /// does it on a thread of its own once the overlay holds
+    /// [`COMPACT_AT`] principals.
     pub fn compacted(&self) -> Snapshot {
         if self.overlay.is_empty() {
             return self.clone();
         }
+        self.with_folded(self.changes, Arc::new(self.folded_people()))
+    }
+
+    /// The principal table with the overlay folded in. O(principals).
+    pub(crate) fn folded_people(&self) -> People {
         let base = self
             .people
             .iter()
@@ -226,16 +238,29 @@ impl Snapshot {
         let changed = self
             .overlay
             .values()
-            .map(|r| crate::flat::Person::from_record(r).to_data());
+            .map(|(_, r)| crate::flat::Person::from_record(r).to_data());
         let all: Vec<PersonData> = base.chain(changed).collect();
+        People::build(all.into_iter())
+    }
+
+    /// This snapshot on `people`, a table folded from an earlier snapshot
+    /// of the same lineage (its change count `folded_at`): the overlay
+    /// keeps only the records written after that one.
+    pub(crate) fn with_folded(&self, folded_at: u64, people: Arc<People>) -> Snapshot {
         let mut next = self.clone();
-        next.people = Arc::new(People::build(all.into_iter()));
-        next.overlay = Arc::default();
+        next.people = people;
+        let mut overlay = empty_overlay();
+        for (name, entry) in self.overlay.iter() {
+            if entry.0 > folded_at {
+                overlay.insert_mut(name.clone(), entry.clone());
+            }
+        }
+        next.overlay = overlay;
         next
     }
 
     /// How many principals changed since the last compile or compaction.
     pub fn pending_changes(&self) -> usize {
-        self.overlay.len()
+        self.overlay.size()
     }
 }

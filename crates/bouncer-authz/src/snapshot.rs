@@ -17,16 +17,22 @@ use crate::flat::{People, Person};
 /// [`Policy`](crate::Policy) or from data with [`SnapshotBuilder`](crate::policy::SnapshotBuilder).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    pub(crate) permissions: FxHashMap<Arc<str>, u32>,
-    pub(crate) permission_names: Vec<Arc<str>>,
+    // Shared with the snapshots changes make from this one (a change
+    // copies them only to add a name).
+    pub(crate) permissions: Arc<FxHashMap<Arc<str>, u32>>,
+    pub(crate) permission_names: Arc<Vec<Arc<str>>>,
     pub(crate) org_roles: FxHashMap<Arc<str>, u32>,
     pub(crate) global_roles: FxHashMap<Arc<str>, u32>,
-    pub(crate) organizations: FxHashMap<Arc<str>, u32>,
+    pub(crate) organizations: Arc<FxHashMap<Arc<str>, u32>>,
     /// Every principal's record: state, global class, memberships.
     pub(crate) people: Arc<People>,
     /// Records of the principals changed since the compile (see
     /// [`Snapshot::with_membership`]); looked at first.
-    pub(crate) overlay: Arc<Overlay>,
+    pub(crate) overlay: Overlay,
+    /// Changes applied since the compile. Each overlay record carries the
+    /// count it was written at, so a fold of an earlier snapshot keeps
+    /// the records written after it.
+    pub(crate) changes: u64,
     /// Per class (distinct roles and grants of a membership, or a
     /// principal's global permissions): its sets. Class 0 is empty.
     pub(crate) classes: Arc<Classes>,
@@ -41,8 +47,18 @@ pub struct Snapshot {
     pub(crate) declared_permissions: bool,
 }
 
-/// Principals changed by deltas: name → record (as `flat` encodes them).
-pub(crate) type Overlay = FxHashMap<Box<str>, Box<[u8]>>;
+/// Principals changed by deltas: name → (the change count it was written
+/// at, the record as `flat` encodes it). Persistent: a change copies one
+/// path of the trie, not the map.
+pub(crate) type Overlay = rpds::HashTrieMapSync<Box<str>, (u64, Box<[u8]>), FxBuild>;
+
+/// Fx hashing, as the name maps use (`BuildHasherDefault` for its `Debug`).
+type FxBuild = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
+
+/// An overlay with nothing in it.
+pub(crate) fn empty_overlay() -> Overlay {
+    Overlay::new_with_hasher_and_ptr_kind(FxBuild::default())
+}
 
 /// What a request asks of the policy.
 #[derive(Debug, Clone, Copy, Default)]
@@ -300,7 +316,7 @@ impl Snapshot {
     /// else from the compiled table.
     pub(crate) fn person(&self, name: &str) -> Option<Person<'_>> {
         if !self.overlay.is_empty() {
-            if let Some(r) = self.overlay.get(name) {
+            if let Some((_, r)) = self.overlay.get(name) {
                 return Some(Person::from_record(r));
             }
         }

@@ -503,13 +503,14 @@ impl SnapshotBuilder {
         let org_roles = interned(org_role_ids);
         let global_roles = interned(global_role_ids);
         Ok(Snapshot {
-            permissions,
-            permission_names,
+            permissions: Arc::new(permissions),
+            permission_names: Arc::new(permission_names),
             org_roles,
             global_roles,
-            organizations,
+            organizations: Arc::new(organizations),
             people: Arc::new(people),
-            overlay: Arc::default(),
+            overlay: crate::snapshot::empty_overlay(),
+            changes: 0,
             classes: Arc::new(classes),
             role_graph: Arc::new(RoleGraph {
                 own: org_role_perms,
