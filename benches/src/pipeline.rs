@@ -30,8 +30,36 @@ impl ResourceResolver for Docs {
     }
 }
 
-/// The gate of the pipeline.
+/// The gate of the pipeline, with the token cache.
 pub fn gate() -> Gate {
+    gate_with(true)
+}
+
+/// The gate of the pipeline without the token cache: every request
+/// verifies its token.
+pub fn gate_without_cache() -> Gate {
+    gate_with(false)
+}
+
+fn validation() -> JwtValidation {
+    JwtValidation::new("https://auth.load", "https://api.load")
+}
+
+fn keys() -> KeySet {
+    KeySet::new()
+        .with(VerifyKey::hmac(Algorithm::HS256, SECRET).unwrap())
+        .unwrap()
+}
+
+/// Only the HS256 bearer check (no guards, no cache, no revocation store,
+/// no authorization): the work the peer middleware does.
+pub fn bearer_only_gate() -> Gate {
+    Gate::builder()
+        .authenticator(JwtAuthenticator::new("load", keys(), validation()))
+        .build()
+}
+
+fn gate_with(cache: bool) -> Gate {
     let policy = Policy::from_toml(
         "load.toml",
         r#"
@@ -46,16 +74,11 @@ pub fn gate() -> Gate {
     )
     .unwrap();
     let guards = policy.guards();
-    let keys = KeySet::new()
-        .with(VerifyKey::hmac(Algorithm::HS256, SECRET).unwrap())
-        .unwrap();
-    let bearer = JwtAuthenticator::new(
-        "load",
-        keys,
-        JwtValidation::new("https://auth.load", "https://api.load"),
-    )
-    .revocation(std::sync::Arc::new(MemoryRevocationStore::new()))
-    .token_cache(10_000);
+    let mut bearer = JwtAuthenticator::new("load", keys(), validation())
+        .revocation(std::sync::Arc::new(MemoryRevocationStore::new()));
+    if cache {
+        bearer = bearer.token_cache(10_000);
+    }
     Gate::builder()
         .guard(guards.path_guard().unwrap())
         .guard(guards.network_guard())
@@ -75,16 +98,73 @@ pub fn requirement() -> RouteRequirement {
 
 /// A token the pipeline allows, valid for an hour.
 pub fn token() -> String {
+    token_numbered(1)
+}
+
+/// How many distinct tokens the many-token runs rotate through: more than
+/// the pipeline's token cache holds (10,000), so most lookups miss.
+pub const MANY_TOKENS: usize = 16_384;
+
+/// [`MANY_TOKENS`] distinct allowed tokens (alice's, each with its own
+/// `jti`), one per line, written to a file of the temporary directory;
+/// its path.
+pub fn write_many_tokens() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("bouncer-load-tokens-{}.txt", std::process::id()));
+    let text: String = (1..=MANY_TOKENS).map(|n| token_numbered(n) + "\n").collect();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn token_numbered(n: usize) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
     let claims = serde_json::json!({"iss": "https://auth.load", "aud": "https://api.load", "sub": "alice",
-        "exp": now + 3600, "jti": "load-1", "scope": "documents:read"});
+        "exp": now + 3600, "jti": format!("load-{n}"), "scope": "documents:read"});
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(Algorithm::HS256),
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(SECRET),
     )
     .unwrap()
+}
+
+/// The peer middleware: axum-jwt-auth's `Claims` extractor in its usual
+/// setup (`LocalDecoder`, jsonwebtoken 10 with its RustCrypto backend, as
+/// its default features build it), validating the same HS256 tokens with
+/// the same issuer, audience, expiry and leeway.
+pub mod peer {
+    use axum_jwt_auth::{Claims, Decoder, LocalDecoder};
+    use jsonwebtoken10::{Algorithm, DecodingKey, Validation};
+
+    /// The claims the handler reads.
+    #[derive(Debug, Clone, serde::Deserialize)]
+    pub struct LoadClaims {
+        /// The subject.
+        pub sub: String,
+        /// The scopes.
+        pub scope: String,
+    }
+
+    /// The decoder, as the router's state.
+    pub fn decoder() -> Decoder<LoadClaims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&["https://auth.load"]);
+        validation.set_audience(&["https://api.load"]);
+        validation.leeway = 30;
+        let decoder = LocalDecoder::builder()
+            .keys(vec![DecodingKey::from_secret(super::SECRET)])
+            .validation(validation)
+            .build()
+            .unwrap();
+        std::sync::Arc::new(decoder)
+    }
+
+    /// The hello handler behind the extractor.
+    pub async fn hello(claims: Claims<LoadClaims>) -> &'static str {
+        // Read, as a handler would.
+        std::hint::black_box(&claims.claims.sub);
+        "hello"
+    }
 }

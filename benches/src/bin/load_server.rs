@@ -1,8 +1,12 @@
-//! Two servers for the load benchmark, on loopback: a plain axum hello
-//! handler, and the same handler behind bouncer's full pipeline
-//! (`bouncer_benches::pipeline`). Prints `plain=<addr> bouncer=<addr>
-//! token=<jwt>` and serves until killed. Single-threaded runtime: the
-//! benchmark pins the server to one core and wrk to the other.
+//! The axum servers of the load benchmark, on loopback: a plain hello
+//! handler; the same handler behind bouncer's full pipeline
+//! (`bouncer_benches::pipeline`), with and without the token cache;
+//! behind bouncer's HS256 bearer check alone; and behind the peer
+//! middleware doing that same check (axum-jwt-auth). Prints
+//! `plain=<addr> bouncer=<addr> nocache=<addr> bearer=<addr> peer=<addr>
+//! token=<jwt> tokens=<file of many distinct tokens>` and serves until
+//! killed. Single-threaded runtime: the benchmark pins the server to one
+//! core and the load generator to the other.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -35,19 +39,39 @@ async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
+/// The pipeline's router on `gate`.
+fn guarded(gate: bouncer_core::Gate) -> Router {
+    let bouncer = Bouncer::new(gate);
+    Router::new()
+        .route(
+            "/orgs/{org}/documents/{id}",
+            get(hello).route_layer(bouncer.require(pipeline::requirement())),
+        )
+        .layer(bouncer.guards())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let bouncer = Bouncer::new(pipeline::gate());
-    let plain = serve(Router::new().route("/orgs/{org}/documents/{id}", get(hello))).await;
-    let guarded = serve(
+    const ROUTE: &str = "/orgs/{org}/documents/{id}";
+    let plain = serve(Router::new().route(ROUTE, get(hello))).await;
+    let cached = serve(guarded(pipeline::gate())).await;
+    let nocache = serve(guarded(pipeline::gate_without_cache())).await;
+    let bearer = {
+        let bouncer = Bouncer::new(pipeline::bearer_only_gate());
+        let requirement = bouncer_core::route::RouteRequirement::authenticated();
+        serve(Router::new().route(ROUTE, get(hello).route_layer(bouncer.require(requirement)))).await
+    };
+    let peer = serve(
         Router::new()
-            .route(
-                "/orgs/{org}/documents/{id}",
-                get(hello).route_layer(bouncer.require(pipeline::requirement())),
-            )
-            .layer(bouncer.guards()),
+            .route(ROUTE, get(pipeline::peer::hello))
+            .with_state(pipeline::peer::decoder()),
     )
     .await;
-    println!("plain={plain} bouncer={guarded} token={}", pipeline::token());
+    let tokens = pipeline::write_many_tokens();
+    println!(
+        "plain={plain} bouncer={cached} nocache={nocache} bearer={bearer} peer={peer} token={} tokens={}",
+        pipeline::token(),
+        tokens.display()
+    );
     std::future::pending::<()>().await;
 }
