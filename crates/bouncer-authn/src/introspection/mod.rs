@@ -382,7 +382,11 @@ impl Authenticator for IntrospectionAuthenticator {
             self.mapper.as_deref(),
         )?;
         if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
-            if store.is_revoked(id).await? {
+            let revoked = match store.is_revoked_in_memory(id) {
+                Some(answer) => answer?,
+                None => store.is_revoked(id).await?,
+            };
+            if revoked {
                 if let Some(cache) = &self.cache {
                     if let Err(e) = cache.remove(&key).await {
                         tracing::warn!(target: "bouncer", error = %e, "cannot drop a revoked token's introspection entry");

@@ -244,7 +244,11 @@ impl JwtAuthenticator {
     /// The revocation check of [`Authenticator::authenticate`].
     pub(crate) async fn check_revoked(&self, identity: &Identity) -> Result<(), AuthnError> {
         if let (Some(store), Some(id)) = (&self.revocation, identity.credential().id()) {
-            if store.is_revoked(id).await? {
+            let revoked = match store.is_revoked_in_memory(id) {
+                Some(answer) => answer?,
+                None => store.is_revoked(id).await?,
+            };
+            if revoked {
                 return Err(AuthnReason::TokenRevoked.into());
             }
         }
