@@ -430,9 +430,26 @@ pub fn authz_delta(f: &mut dyn FnMut(Vec<Case<'_>>)) {
     let shape = Shape::SCALED.with_memberships(1_000_000);
     let snapshot = shape.bouncer_snapshot();
     let one = shape.allowed_query(shape.memberships / 2);
+    // The overlay one change short of the fold: the dearest change there
+    // is, and the table the background fold rebuilds from it.
+    let mut full = snapshot.clone();
+    for i in 0..bouncer_authz::COMPACT_AT - 1 {
+        full = full
+            .with_membership("org7", &format!("filler{i}"), &["role3"])
+            .unwrap();
+    }
     let mut n = 0u64;
+    let mut m = 0u64;
     f(vec![
         repeat("decision".into(), &snapshot, &one),
+        Case::each("add_membership_full_overlay", || {
+            m += 1;
+            let user = format!("newcomer{}", m % 1024);
+            black_box(full.with_membership("org7", &user, &["role3"]).unwrap());
+        }),
+        Case::each("fold", || {
+            black_box(full.compacted());
+        }),
         Case::each("add_membership", || {
             n += 1;
             let user = format!("newcomer{}", n % 1024);

@@ -67,11 +67,14 @@ impl<'a> Person<'a> {
     }
 
     pub(crate) fn name(&self) -> &'a str {
+        std::str::from_utf8(self.name_bytes()).unwrap_or_default()
+    }
+
+    /// The name's bytes: what a lookup compares, with no UTF-8 check (the
+    /// record was encoded from a `str`).
+    fn name_bytes(&self) -> &'a [u8] {
         let n = self.name_len();
-        self.record
-            .get(HEADER..HEADER + n)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or_default()
+        self.record.get(HEADER..HEADER + n).unwrap_or_default()
     }
 
     /// The class of the principal's global permissions.
@@ -212,7 +215,10 @@ impl People {
                 return None;
             }
             if s & 0xffff_ffff_0000_0000 == tag {
-                if let Some(p) = self.record_at(s).filter(|p| p.name() == name) {
+                if let Some(p) = self
+                    .record_at(s)
+                    .filter(|p| p.name_bytes() == name.as_bytes())
+                {
                     return Some(p);
                 }
             }
