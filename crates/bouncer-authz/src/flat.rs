@@ -1,10 +1,13 @@
-//! Principals and their memberships in two flat arrays, so that a decision
-//! at a million memberships touches two cache lines it may not have: one
-//! slot of an open-addressed index, and the principal's record, which holds
-//! the name (to confirm the match), the account state, the global
-//! permission class and every membership as (organization, class) pairs
-//! sorted by organization. Permission and role sets live once per class
-//! (distinct combination of roles and grants), not once per membership.
+//! Principals and their memberships in one open-addressed table of cache
+//! lines, so that a decision at a million memberships touches one cache
+//! line it may not have: the principal's line holds its hash tag and,
+//! when it fits (a short name and a few memberships — nearly every
+//! principal), the whole record: the name (to confirm the match), the
+//! account state, the global permission class and every membership as
+//! (organization, class) pairs sorted by organization. A record that does
+//! not fit lives in a side array the line points to (one more line).
+//! Permission and role sets live once per class (distinct combination of
+//! roles and grants), not once per membership.
 
 use std::hash::BuildHasher;
 
@@ -24,11 +27,44 @@ pub(crate) struct PersonData {
     pub(crate) memberships: Vec<(u32, u32)>,
 }
 
-/// The index and the records.
+/// One slot of the table: a cache line.
+///
+/// Bytes 0..4 are the hash tag; bytes 4..8 say what the slot holds: 0 for
+/// nothing, `INLINE | length` for a record in bytes 8..64, or `offset / 4
+/// + 1` for a record in the side array.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+/// Bytes of a record a line holds itself.
+const INLINE_MAX: usize = 56;
+const INLINE: u32 = 1 << 31;
+
+impl Line {
+    const EMPTY: Line = Line([0; 64]);
+
+    fn tag(&self) -> u32 {
+        read_u32(&self.0, 0)
+    }
+
+    fn info(&self) -> u32 {
+        read_u32(&self.0, 4)
+    }
+}
+
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Line")
+            .field("tag", &self.tag())
+            .field("info", &self.info())
+            .finish()
+    }
+}
+
+/// The table and the records that do not fit in their line.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct People {
-    /// 0 when empty, else `tag << 32 | (offset / 4 + 1)`.
-    slots: Vec<u64>,
+    lines: Vec<Line>,
     records: Vec<u8>,
     len: usize,
 }
@@ -152,6 +188,21 @@ pub(crate) fn encode(p: &PersonData, out: &mut Vec<u8>) -> usize {
     at
 }
 
+/// Appends an encoded `record` to `out` (4-byte aligned), returning its
+/// offset.
+fn encode_raw(record: &[u8], out: &mut Vec<u8>) -> usize {
+    let at = out.len().next_multiple_of(4);
+    out.resize(at, 0);
+    out.extend_from_slice(record);
+    at
+}
+
+/// The tag of a hash: 32 bits mostly apart from the high ones that pick
+/// the line (the multiply leaves the lowest bits poorly mixed).
+fn tag_of(h: u64) -> u32 {
+    (h >> 8) as u32
+}
+
 /// The length of the record at `at`.
 fn record_len(records: &[u8], at: usize) -> usize {
     let name = read_u32(records, at) as usize;
@@ -163,29 +214,49 @@ impl People {
     /// The table of `people` (names distinct).
     pub(crate) fn build(people: impl ExactSizeIterator<Item = PersonData>) -> Self {
         let n = people.len();
-        let size = (n * 2).next_power_of_two().max(8);
+        // At most 4/5 full: a miss probes few lines, and adjacent lines are
+        // what the hardware prefetches anyway.
+        let size = (n + n / 4 + 1).next_power_of_two().max(8);
         let mut t = Self {
-            slots: vec![0; size],
+            lines: vec![Line::EMPTY; size],
             records: Vec::new(),
             len: 0,
         };
+        let mut record = Vec::with_capacity(INLINE_MAX);
         for p in people {
-            let at = encode(&p, &mut t.records);
-            t.place(&p.name, at);
+            record.clear();
+            encode(&p, &mut record);
+            t.place(&p.name, &record);
         }
         t.records.shrink_to_fit();
         t
     }
 
-    fn place(&mut self, name: &str, at: usize) {
+    fn place(&mut self, name: &str, record: &[u8]) {
         let h = hash(name);
-        let mask = self.slots.len() - 1;
+        let mask = self.lines.len() - 1;
         let mut i = (h >> 32) as usize & mask;
-        let slot = (h & 0xffff_ffff_0000_0000) | (at as u64 / 4 + 1);
+        let mut line = Line::EMPTY;
+        let inline = line.0.get_mut(8..8 + record.len());
+        let info = match inline {
+            Some(room) if record.len() <= INLINE_MAX => {
+                room.copy_from_slice(record);
+                INLINE | record.len() as u32
+            }
+            _ => {
+                let at = encode_raw(record, &mut self.records);
+                u32::try_from(at / 4 + 1).unwrap_or(u32::MAX)
+            }
+        };
+        let [t0, t1, t2, t3] = tag_of(h).to_le_bytes();
+        let [i0, i1, i2, i3] = info.to_le_bytes();
+        if let Some(head) = line.0.get_mut(..8) {
+            head.copy_from_slice(&[t0, t1, t2, t3, i0, i1, i2, i3]);
+        }
         loop {
-            match self.slots.get_mut(i) {
-                Some(s) if *s == 0 => {
-                    *s = slot;
+            match self.lines.get_mut(i) {
+                Some(l) if l.info() == 0 => {
+                    *l = line;
                     self.len += 1;
                     return;
                 }
@@ -195,28 +266,32 @@ impl People {
         }
     }
 
-    fn record_at(&self, slot: u64) -> Option<Person<'_>> {
-        let at = ((slot & 0xffff_ffff) as usize - 1) * 4;
-        let len = record_len(&self.records, at);
-        self.records
-            .get(at..at + len)
-            .map(|record| Person { record })
+    /// The record a (non-empty) line holds or points to.
+    fn record_of<'s>(&'s self, line: &'s Line) -> Option<Person<'s>> {
+        let info = line.info();
+        let record = if info & INLINE != 0 {
+            line.0.get(8..8 + (info & !INLINE) as usize)?
+        } else {
+            let at = (info as usize).checked_sub(1)? * 4;
+            self.records.get(at..at + record_len(&self.records, at))?
+        };
+        Some(Person { record })
     }
 
     /// The principal named `name`.
     pub(crate) fn get(&self, name: &str) -> Option<Person<'_>> {
         let h = hash(name);
-        let mask = self.slots.len().checked_sub(1)?;
-        let tag = h & 0xffff_ffff_0000_0000;
+        let mask = self.lines.len().checked_sub(1)?;
+        let tag = tag_of(h);
         let mut i = (h >> 32) as usize & mask;
         loop {
-            let s = *self.slots.get(i)?;
-            if s == 0 {
+            let line = self.lines.get(i)?;
+            if line.info() == 0 {
                 return None;
             }
-            if s & 0xffff_ffff_0000_0000 == tag {
+            if line.tag() == tag {
                 if let Some(p) = self
-                    .record_at(s)
+                    .record_of(line)
                     .filter(|p| p.name_bytes() == name.as_bytes())
                 {
                     return Some(p);
@@ -228,17 +303,10 @@ impl People {
 
     /// Every principal, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Person<'_>> + '_ {
-        let mut at = 0usize;
-        std::iter::from_fn(move || {
-            at = at.next_multiple_of(4);
-            if at >= self.records.len() {
-                return None;
-            }
-            let len = record_len(&self.records, at);
-            let record = self.records.get(at..at + len)?;
-            at += len;
-            Some(Person { record })
-        })
+        self.lines
+            .iter()
+            .filter(|l| l.info() != 0)
+            .filter_map(|l| self.record_of(l))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -247,7 +315,7 @@ impl People {
 
     /// Bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 8 + self.records.capacity()
+        self.lines.capacity() * std::mem::size_of::<Line>() + self.records.capacity()
     }
 }
 
@@ -282,5 +350,25 @@ mod tests {
             .map(|p| (p.membership(3), p.membership(2), p.membership(9)));
         assert_eq!(u, Some((Some(42), None, Some(12))));
         assert_eq!(t.iter().count(), all.len());
+    }
+
+    #[test]
+    fn records_too_long_for_a_line_live_beside_it() {
+        let long_name = "a-principal-name-too-long-to-fit-in-its-cache-line-0123456789";
+        let many: Vec<(u32, u32)> = (0..40).map(|o| (o, o + 100)).collect();
+        let all = vec![
+            person(long_name, &[(1, 2)]),
+            person("many", &many),
+            person("short", &[(1, 2)]),
+        ];
+        let t = People::build(all.clone().into_iter());
+        for p in &all {
+            assert_eq!(t.get(&p.name).map(Person::to_data).as_ref(), Some(p));
+        }
+        assert!(!t.records.is_empty(), "the long records are out of line");
+        let mut names: Vec<String> = t.iter().map(|p| p.name().to_owned()).collect();
+        names.sort();
+        assert_eq!(names, [long_name, "many", "short"]);
+        assert_eq!(t.get("many").and_then(|p| p.membership(39)), Some(139));
     }
 }

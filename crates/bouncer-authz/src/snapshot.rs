@@ -1,7 +1,7 @@
 //! The compiled policy: interned names, permission and role bitsets per
 //! membership class, a flat principal table, and a decision that costs a
 //! few lookups and bit tests — no allocation, no lock, O(1) in the number
-//! of users, organizations and roles, and two cache lines it may not have
+//! of users, organizations and roles, and one cache line it may not have
 //! at a million memberships (see `flat`).
 
 use std::sync::Arc;
