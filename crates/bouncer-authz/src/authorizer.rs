@@ -176,27 +176,25 @@ impl Policy {
         &self,
         f: impl FnOnce(&Snapshot) -> Result<Snapshot, PolicyErrorKind>,
     ) -> Result<(), PolicyError> {
-        let next = {
+        let fold = {
             let _w = self.write_lock();
             let current = self.inner.snapshot.load();
             let next = Arc::new(f(&current).map_err(|k| PolicyError::unplaced("<change>", k))?);
             self.inner.snapshot.store(Arc::clone(&next));
-            next
+            // Begun under the lock, so no reload can come between the
+            // snapshot and the epoch the fold is checked against.
+            (next.pending_changes() >= crate::COMPACT_AT
+                && !self.inner.folding.swap(true, Ordering::AcqRel))
+            .then(|| Fold::begin(self, next))
         };
-        if next.pending_changes() >= crate::COMPACT_AT {
-            self.fold_in_background(next);
+        if let Some(job) = fold {
+            self.fold_in_background(job);
         }
         Ok(())
     }
 
-    /// Folds `base`'s overlay into its table on a new thread, unless a fold
-    /// is already running (the next change that finds the overlay full
-    /// tries again).
-    fn fold_in_background(&self, base: Arc<Snapshot>) {
-        if self.inner.folding.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let job = Fold::begin(self, base);
+    /// Runs `job` on a new thread (the running flag is already set).
+    fn fold_in_background(&self, job: Fold) {
         let spawned = std::thread::Builder::new()
             .name("bouncer-policy-fold".into())
             .spawn(move || job.run());
@@ -270,14 +268,19 @@ impl Fold {
     }
 
     /// Swaps in the current snapshot on the folded table, keeping the
-    /// records changed since the fold began in its overlay. Nothing when
-    /// a reload or replacement came in between (`false`).
+    /// records changed since the fold began in its overlay. Nothing
+    /// (`false`) when a reload or replacement came in between, or when the
+    /// current snapshot no longer stands on the table the fold began from
+    /// (another fold landed first): its overlay would then be judged
+    /// against the wrong table.
     fn finish(&self, people: Arc<crate::flat::People>) -> bool {
         let _w = self.policy.write_lock();
-        if self.policy.inner.epoch.load(Ordering::Acquire) != self.epoch {
+        let current = self.policy.inner.snapshot.load_full();
+        if self.policy.inner.epoch.load(Ordering::Acquire) != self.epoch
+            || !Arc::ptr_eq(&current.people, &self.base.people)
+        {
             return false;
         }
-        let current = self.policy.inner.snapshot.load_full();
         let next = current.with_folded(self.base.changes, people);
         self.policy.inner.snapshot.store(Arc::new(next));
         true
@@ -550,6 +553,22 @@ mod fold_tests {
         // And the folded table alone holds what the fold saw.
         assert_eq!(s.compacted().pending_changes(), 0);
         assert!(s.compacted().is_member("carol", "acme"));
+    }
+
+    #[test]
+    fn a_fold_from_an_older_table_never_lands_over_a_newer_one() {
+        let policy = policy();
+        policy.set_membership("acme", "bob", &["viewer"]).unwrap();
+        let older = Fold::begin(&policy, policy.snapshot());
+        policy.set_membership("acme", "bob", &[]).unwrap();
+        let newer = Fold::begin(&policy, policy.snapshot());
+        assert!(newer.finish(Arc::new(newer.base.folded_people())));
+        // The older fold's table still has bob as a viewer: refused.
+        assert!(!older.finish(Arc::new(older.base.folded_people())));
+        assert!(policy
+            .snapshot()
+            .permissions_of("bob", Some("acme"))
+            .is_empty());
     }
 
     #[test]
