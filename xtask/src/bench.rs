@@ -1334,7 +1334,7 @@ pub(crate) fn wrk_requests(text: &str) -> u64 {
 
 /// What the HTTP load figures come from, as profiled (callgrind on the
 /// load server, instructions per request over the plain server's).
-pub(crate) const LOAD_WHY: &str = "Where the time goes (callgrind on the axum load server, user-space instructions per request, measured by hand on 2026-12-02 with the code of this run): plain axum runs about 16,600 instructions and 21 allocations per request, and the kernel's loopback TCP work is most of its CPU time. The pipeline with a cached token adds about 12,500 instructions and 19 allocations. About 6,200 of them are the gate's decision (guards ~1,000; token cache, revocation check, account state, policy and the bench's document lookup, which itself allocates the access list it returns, ~5,200). The other ~6,300 are the layer's own: reading the path parameters into the requirement (~1,000), the decision id and log event (~600), the caller in the request extensions, and allocations (glibc's allocator costs ~170 instructions per allocation and free here) and axum's own layering (each `route_layer`/`layer` boxes another service and future). At the ~5 instructions per ns this server runs, that is about 1.3 µs per request beyond the gate decision (goal ≤ 0.5 µs: **missed**). When every stage answers at once (cached token, compiled policy) the layer decides inside `call` and calls the handler directly, with no boxed future or service clone around it. Without the token cache every request also verifies its token: about 26,400 more instructions, most of them parsing the claims (serde into owned strings) and HMAC. The peer's server runs more instructions per request than bouncer's bearer-only one (66,400 against 48,500, plain's included) and bouncer's check keeps more of plain's throughput (0.70× against 0.61× in this run); the cache-less full pipeline lands near the peer because it does more than the peer (guards, revocation, account state, policy, access list).";
+pub(crate) const LOAD_WHY: &str = "Where the time goes (callgrind on the axum load server, user-space instructions per request, measured by hand on 2026-12-02 with the code of this run): plain axum runs about 16,600 instructions and 21 allocations per request, and the kernel's loopback TCP work is most of its CPU time. The pipeline with a cached token adds about 12,500 instructions and 19 allocations. About 6,200 of them are the gate's decision (guards ~1,000; token cache, revocation check, account state, policy and the bench's document lookup, which itself allocates the access list it returns, ~5,200). The other ~6,300 are the layer's own: reading the path parameters into the requirement (~1,000), the decision id and log event (~600), the caller in the request extensions, and allocations (glibc's allocator costs ~170 instructions per allocation and free here) and axum's own layering (each `route_layer`/`layer` boxes another service and future). At the ~5 instructions per ns this server runs, that is about 1.3 µs per request beyond the gate decision (goal ≤ 0.5 µs: **missed**). When every stage answers at once (cached token, compiled policy) the layer decides inside `call` and calls the handler directly, with no boxed future or service clone around it. Without the token cache every request also verifies its token: about 26,400 more instructions, most of them parsing the claims (serde into owned strings) and HMAC. The peer's server runs more instructions per request than bouncer's bearer-only one (66,400 against 48,500, plain's included); the cache-less full pipeline does more than the peer (guards, revocation, account state, policy, access list).";
 
 /// The load section of `benches/RESULTS.md` (its last section).
 pub(crate) fn load_report(load: &LoadResults) -> Result<String> {
@@ -1384,6 +1384,21 @@ pub(crate) fn load_report(load: &LoadResults) -> Result<String> {
         )?;
     }
     writeln!(r, "\n{}", LOAD_WHY)?;
+    let ratio_of = |label: &str| {
+        load.http
+            .iter()
+            .find(|c| c.run.name.starts_with(label))
+            .map(|c| c.ratio)
+    };
+    if let (Some(ours), Some(peer)) = (
+        ratio_of("axum + bouncer, HS256 bearer check only"),
+        ratio_of("axum + axum-jwt-auth `Claims`"),
+    ) {
+        writeln!(
+            r,
+            "\nThe same HS256 check in this run: bouncer's keeps {ours:.3}× of plain, axum-jwt-auth's {peer:.3}×."
+        )?;
+    }
 
     writeln!(r, "\n### gRPC: tonic unary call, plain vs `BouncerLayer`\n\n`benches/src/bin/load_server_tonic.rs` (one unary `Get`, `benches/proto/bench.proto`) on a current-thread runtime pinned to core 0; the load client `benches/src/bin/grpc_load.rs` (tonic, one thread, {GRPC_CONNECTIONS} HTTP/2 connections, {GRPC_IN_FLIGHT} calls in flight, 5 s) pinned to core 1, the same client for both sides. The guarded side runs the same gate as above; the method requires `documents:read` with the organization and document read from the request message.\n\n| server | calls/s | p99 | server CPU per call | failed calls |\n|---|---|---|---|---|")?;
     for run in &load.grpc {
