@@ -17,7 +17,7 @@
 //! [`JwksConfig::with_allow_loopback_http`].
 
 use super::jwks::{
-    check_issuer_url, client, fetch_bounded, JwksConfig, JwksError, ProviderMetadata,
+    check_issuer_url, client, fetch_bounded, read_metadata, JwksConfig, JwksError, ProviderMetadata,
 };
 
 /// The well-known URLs for `issuer`, in the order they are tried.
@@ -62,17 +62,7 @@ pub async fn discover_issuer(
             }
             Err(e) => return Err(e),
         };
-        let meta: ProviderMetadata =
-            serde_json::from_slice(&body).map_err(|e| JwksError::Metadata {
-                url: url.to_string(),
-                reason: e.to_string(),
-            })?;
-        if meta.issuer != issuer {
-            return Err(JwksError::Metadata {
-                url: url.to_string(),
-                reason: format!("issuer `{}` is not `{issuer}`", meta.issuer),
-            });
-        }
+        let meta = read_metadata(&body, &url, issuer)?;
         check_issuer_url(&meta.jwks_uri, config)?;
         return Ok(meta);
     }

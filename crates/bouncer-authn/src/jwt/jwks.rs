@@ -623,6 +623,27 @@ pub struct ProviderMetadata {
     pub jwks_uri: String,
 }
 
+/// Metadata fetched from `url`, which must name exactly `issuer` (OpenID
+/// Connect Discovery §4.3, RFC 8414 §3.3): no trailing-slash or case
+/// leniency.
+pub(super) fn read_metadata(
+    body: &[u8],
+    url: &Url,
+    issuer: &str,
+) -> Result<ProviderMetadata, JwksError> {
+    let meta: ProviderMetadata = serde_json::from_slice(body).map_err(|e| JwksError::Metadata {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })?;
+    if meta.issuer != issuer {
+        return Err(JwksError::Metadata {
+            url: url.to_string(),
+            reason: format!("issuer `{}` is not `{issuer}`", meta.issuer),
+        });
+    }
+    Ok(meta)
+}
+
 /// OIDC discovery: reads `<issuer>/.well-known/openid-configuration` and
 /// checks that its `issuer` is exactly `issuer` (OpenID Connect Discovery
 /// §4.3), and that `jwks_uri` is an acceptable URL.
@@ -633,17 +654,7 @@ pub async fn discover(issuer: &str, config: &JwksConfig) -> Result<ProviderMetad
         config.allow_insecure_http,
     )?;
     let (body, _) = fetch_bounded(&client(config.timeout), &url).await?;
-    let meta: ProviderMetadata =
-        serde_json::from_slice(&body).map_err(|e| JwksError::Metadata {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?;
-    if meta.issuer != issuer {
-        return Err(JwksError::Metadata {
-            url: url.to_string(),
-            reason: format!("issuer `{}` is not `{issuer}`", meta.issuer),
-        });
-    }
+    let meta = read_metadata(&body, &url, issuer)?;
     check_url(&meta.jwks_uri, config.allow_insecure_http)?;
     Ok(meta)
 }
