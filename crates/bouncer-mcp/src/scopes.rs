@@ -36,9 +36,14 @@ impl ScopeTable {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let mut scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        scopes.dedup();
-        self.entries.insert(key.into(), scopes);
+        // Each scope once, in the order given (the challenge names them so).
+        let mut once: Vec<String> = Vec::new();
+        for s in scopes.into_iter().map(Into::into) {
+            if !once.contains(&s) {
+                once.push(s);
+            }
+        }
+        self.entries.insert(key.into(), once);
     }
 
     /// The scopes `key` needs: `Some(&[])` for none, `None` when the
@@ -142,5 +147,15 @@ mod tests {
             assert_eq!(t.scopes_for(closed), None, "{closed}");
         }
         assert_eq!(t.all_scopes(), ["mcp:list", "mcp:tools:echo"]);
+    }
+
+    #[test]
+    fn a_scope_named_twice_is_needed_once_in_the_order_given() {
+        let mut t = ScopeTable::new();
+        t.insert("tools/call:reset", ["b", "a", "b"]);
+        assert_eq!(
+            t.scopes_for("tools/call:reset"),
+            Some(&["b".to_owned(), "a".to_owned()][..])
+        );
     }
 }

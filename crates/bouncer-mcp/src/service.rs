@@ -156,8 +156,14 @@ where
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0);
-            let is_post = parts.method == Method::POST;
-            let reads_body = is_post && parts.headers.contains_key(header::AUTHORIZATION);
+            // Streamable HTTP sends messages by POST; GET opens a stream and
+            // DELETE ends a session, with no message. Any other method with
+            // a body is read and checked as a POST is, never passed unread.
+            let carries_message = !matches!(
+                parts.method,
+                Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+            );
+            let reads_body = carries_message && parts.headers.contains_key(header::AUTHORIZATION);
             let declared_too_large = parts
                 .headers
                 .get(header::CONTENT_LENGTH)
@@ -166,7 +172,7 @@ where
                 .is_some_and(|n| n > mcp.max_body() as u64);
             let (body, operation) = if !reads_body {
                 // Not read: it goes on untouched (a GET or DELETE has none;
-                // a POST without credentials is refused below).
+                // a message without credentials is refused below).
                 (Some(body), None)
             } else if declared_too_large {
                 (None, Some(Err(BodyRefusal::TooLarge)))
@@ -216,8 +222,8 @@ where
             if let Some(Err(refusal)) = &operation {
                 return Ok(refusal.response());
             }
-            let Some(body) = body.filter(|_| !is_post || operation.is_some()) else {
-                // A POST whose operation was not checked never goes on
+            let Some(body) = body.filter(|_| !carries_message || operation.is_some()) else {
+                // A message whose operation was not checked never goes on
                 // (without credentials the gate answers 401 first).
                 return Ok(fault_response(&id));
             };

@@ -371,6 +371,29 @@ async fn bodies_that_name_no_single_operation_never_reach_the_service() {
     assert_eq!(s.post(Some(&token), &big).await.status, 413);
     let bad_token = s.post(Some("not-a-jwt"), &big).await;
     assert_401(&bad_token, Some("invalid_token"));
+
+    // A message sent by another method is checked as a POST is, never
+    // passed on unread: the scope-less token cannot call `reset` by PUT.
+    for method in [reqwest::Method::PUT, reqwest::Method::PATCH] {
+        let res = s
+            .client
+            .request(method.clone(), s.server.url("/mcp"))
+            .header("content-type", "application/json")
+            .bearer_auth(&token)
+            .body(call("reset"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{method}");
+        let without = s
+            .client
+            .request(method.clone(), s.server.url("/mcp"))
+            .body(call("reset"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(without.status().as_u16(), 401, "{method}");
+    }
 }
 
 #[tokio::test]
