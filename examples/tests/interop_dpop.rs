@@ -13,7 +13,6 @@
     clippy::indexing_slicing
 )]
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -31,16 +30,18 @@ use bouncer_core::{Challenge, Gate};
 use bouncer_redis::RedisStore;
 use bouncer_test::RedisServer;
 use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use serde_json::Value;
 
 const API: &str = "https://api.bouncer.test";
 /// The URL clients use; a load balancer sends each request to either
 /// instance.
+#[path = "common/http.rs"]
+mod http_client;
 #[path = "common/oidc_provider.rs"]
 mod oidc_provider;
+
+use http_client::{call, HttpClient};
 
 const PUBLIC: &str = "https://api.bouncer.test";
 const NONCE_SECRET: &[u8] = b"a-dpop-nonce-secret-shared-by-instances";
@@ -49,23 +50,6 @@ use oidc_provider::Provider;
 
 fn start_provider() -> Provider {
     oidc_provider::start(oidc_provider::free_port(), &["dpop-interop-key"])
-}
-
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;
-
-async fn call(
-    client: &HttpClient,
-    req: Request<Full<bytes::Bytes>>,
-) -> (u16, http::HeaderMap, Value) {
-    let res = client.request(req).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-    )
 }
 
 fn now() -> u64 {
@@ -110,7 +94,7 @@ async fn dpop_token(client: &HttpClient, issuer: &str, key: &ProofSigner) -> Val
 
 /// One API instance: Bearer and DPoP on every route, proofs' `jti`s in
 /// `redis`, nonces from the shared secret.
-async fn instance(issuer: &str, redis: Arc<RedisStore>) -> String {
+async fn instance(issuer: &str, redis: Arc<RedisStore>) -> bouncer_test::matrix::LoopbackServer {
     let config = JwksConfig::default();
     let meta = discover(issuer, &config).await.unwrap();
     let source = JwksSource::connect(&meta.jwks_uri, config).await.unwrap();
@@ -136,17 +120,7 @@ async fn instance(issuer: &str, redis: Arc<RedisStore>) -> String {
             get(who.layer(bouncer.require(RouteRequirement::authenticated()))),
         )
         .layer(bouncer.guards());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    base
+    bouncer_test::matrix::serve_loopback(router).await.unwrap()
 }
 
 fn me(base: &str, scheme: &str, token: &str, proof: Option<&str>) -> Request<Full<bytes::Bytes>> {
@@ -172,17 +146,18 @@ fn dpop_challenge(headers: &http::HeaderMap) -> Challenge {
 async fn a_dpop_token_from_a_real_provider_across_two_instances_on_redis() {
     let provider = start_provider();
     let mut redis = RedisServer::start().unwrap();
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let a = instance(
+    let client: HttpClient = http_client::client();
+    let server_a = instance(
         &provider.issuer,
         Arc::new(RedisStore::open(&redis.url()).unwrap()),
     )
     .await;
-    let b = instance(
+    let server_b = instance(
         &provider.issuer,
         Arc::new(RedisStore::open(&redis.url()).unwrap()),
     )
     .await;
+    let (a, b) = (server_a.url(""), server_b.url(""));
     let key = signer();
 
     let issued = dpop_token(&client, &provider.issuer, &key).await;

@@ -15,7 +15,6 @@
     clippy::indexing_slicing
 )]
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,13 +29,15 @@ use bouncer_core::{Challenge, Decision, Gate, RequestContext, Requirement};
 use bouncer_redis::RedisStore;
 use bouncer_test::RedisServer;
 use http::Request;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use serde_json::Value;
 
+#[path = "common/http.rs"]
+mod http_client;
 #[path = "common/oidc_provider.rs"]
 mod oidc_provider;
+
+use http_client::{call, HttpClient};
 
 const OPAQUE: &str = "https://opaque.bouncer.test";
 
@@ -44,23 +45,6 @@ use oidc_provider::{free_port, Provider};
 
 fn start_provider(port: u16) -> Provider {
     oidc_provider::start(port, &[])
-}
-
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;
-
-async fn call(
-    client: &HttpClient,
-    req: Request<Full<bytes::Bytes>>,
-) -> (u16, http::HeaderMap, Value) {
-    let res = client.request(req).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-    )
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -151,9 +135,7 @@ fn gate(bearer: IntrospectionAuthenticator) -> Gate {
 }
 
 /// The API on loopback: `GET /docs` needs `documents:read`.
-async fn api(bearer: IntrospectionAuthenticator) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+async fn api(bearer: IntrospectionAuthenticator) -> bouncer_test::matrix::LoopbackServer {
     let bouncer = Bouncer::new(gate(bearer));
     let who = |Principal(p): Principal| async move { p.subject().to_owned() };
     let router = Router::new()
@@ -164,15 +146,7 @@ async fn api(bearer: IntrospectionAuthenticator) -> String {
             )),
         )
         .layer(bouncer.guards());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    base
+    bouncer_test::matrix::serve_loopback(router).await.unwrap()
 }
 
 async fn get_docs(client: &HttpClient, base: &str, token: &str) -> (u16, http::HeaderMap, Value) {
@@ -188,9 +162,10 @@ async fn opaque_tokens_from_a_real_provider() {
     const TTL: Duration = Duration::from_secs(2);
     let mut provider = start_provider(free_port());
     let issuer = provider.issuer.clone();
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let client: HttpClient = http_client::client();
     let bearer = IntrospectionAuthenticator::new("interop", config(&issuer, TTL)).unwrap();
-    let base = api(bearer).await;
+    let server = api(bearer).await;
+    let base = server.url("");
 
     // A client-credentials token: allowed, as the client (a service).
     let t = token(&client, &issuer, OPAQUE).await;

@@ -26,13 +26,14 @@ use bouncer_axum::{
 };
 use bouncer_core::{Challenge, Gate};
 use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
+use http_body_util::Full;
 
+#[path = "common/http.rs"]
+mod http_client;
 #[path = "common/oidc_provider.rs"]
 mod oidc_provider;
+
+use http_client::{call, HttpClient};
 
 const API: &str = "https://api.bouncer.test";
 
@@ -40,23 +41,6 @@ use oidc_provider::{free_port, Provider};
 
 fn start_provider(port: u16, kid: &str) -> Provider {
     oidc_provider::start(port, &[kid])
-}
-
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;
-
-async fn call(
-    client: &HttpClient,
-    req: Request<Full<bytes::Bytes>>,
-) -> (u16, http::HeaderMap, Value) {
-    let res = client.request(req).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-    )
 }
 
 async fn token(client: &HttpClient, issuer: &str, resource: &str, scope: &str) -> String {
@@ -141,7 +125,7 @@ fn req(method: Method, url: &str, token: &str) -> Request<Full<bytes::Bytes>> {
 async fn tokens_from_a_real_provider() {
     let port = free_port();
     let mut provider = start_provider(port, "interop-key-1");
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let client: HttpClient = http_client::client();
     let base = api(&provider.issuer).await;
     let docs = format!("{base}/docs");
 
