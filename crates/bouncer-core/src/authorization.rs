@@ -261,6 +261,39 @@ mod tests {
     }
 
     #[test]
+    fn has_scheme_answers_as_scheme_of_does() {
+        let values: &[&[u8]] = &[
+            b"Bearer abc",
+            b"bearer abc",
+            b"BEARER\tabc",
+            b"  Bearer abc",
+            b"Bearer",
+            b"Bearerx abc",
+            b"Beare abc",
+            b"Bear\xe4r abc",
+            b"Basic QWxh",
+            b"",
+            b" ",
+            b"Bearer,abc",
+            b"B\xe4sic x",
+        ];
+        for v in values {
+            let mut h = HeaderMap::new();
+            h.insert(AUTHORIZATION, HeaderValue::from_bytes(v).unwrap());
+            for scheme in ["bearer", "Bearer", "basic", "bear"] {
+                let reference = scheme_of(&h).is_some_and(|s| s.eq_ignore_ascii_case(scheme));
+                assert_eq!(
+                    has_scheme(&h, scheme),
+                    reference,
+                    "{:?} / {scheme}",
+                    String::from_utf8_lossy(v)
+                );
+            }
+        }
+        assert!(!has_scheme(&HeaderMap::new(), "bearer"));
+    }
+
+    #[test]
     fn scheme_of_reads_only_the_scheme() {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_static("  BEARER x y z"));
