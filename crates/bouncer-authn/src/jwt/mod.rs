@@ -285,13 +285,15 @@ impl JwtAuthenticator {
         let Some(cache) = self.cache.as_ref().filter(|_| self.keys_usable()) else {
             return Ok(self.map_verified(self.verify_refreshing(token, now).await?)?);
         };
+        // Read before verifying: should a refresh replace the set
+        // meanwhile, the entry is filed under the older generation and never
+        // served under the newer one.
+        let generation = self.verifier.keys_generation();
         let verified = self.verify_refreshing(token, now).await?;
         let exp = verified.as_ref().ok().and_then(|v| v.claims.exp);
         let identity = self.map_verified(verified)?;
         if let Some(exp) = exp {
-            // The generation the token was verified under (a refresh may
-            // have replaced the set meanwhile).
-            cache.insert(token, &identity, exp, self.verifier.keys_generation(), now);
+            cache.insert(token, &identity, exp, generation, now);
         }
         Ok(identity)
     }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use arc_swap::ArcSwap;
 use base64::Engine as _;
 use jsonwebtoken::Algorithm;
@@ -123,30 +125,50 @@ pub struct JwtVerifier {
 /// assert!(!Arc::ptr_eq(&before, &verifier.keys()), "the verifier sees the new set");
 /// ```
 #[derive(Clone, Default)]
-pub struct SharedKeys(Arc<ArcSwap<KeySet>>);
+pub struct SharedKeys(Arc<SharedInner>);
+
+#[derive(Default)]
+struct SharedInner {
+    set: ArcSwap<KeySet>,
+    /// Bumped by every replacement: never reused, unlike an address (a
+    /// freed set's memory may hold the next one).
+    generation: AtomicUsize,
+}
 
 impl SharedKeys {
     /// A shared set holding `keys`.
     pub fn new(keys: KeySet) -> Self {
-        Self(Arc::new(ArcSwap::from_pointee(keys)))
+        Self(Arc::new(SharedInner {
+            set: ArcSwap::from_pointee(keys),
+            generation: AtomicUsize::new(0),
+        }))
     }
 
     /// The current keys; a later [`replace`](Self::replace) does not
     /// change them.
     pub fn current(&self) -> Arc<KeySet> {
-        self.0.load_full()
+        self.0.set.load_full()
     }
 
     /// Replaces the keys (atomically; requests in flight keep the old
     /// set).
     pub fn replace(&self, keys: KeySet) {
-        self.0.store(Arc::new(keys));
+        self.0.set.store(Arc::new(keys));
+        // After the store: a token verified under the new set may be
+        // filed under the old generation (a needless miss later), never
+        // one verified under the old set under the new generation.
+        self.0.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The current keys for one verification, without touching the
     /// reference count.
     pub(crate) fn load(&self) -> arc_swap::Guard<Arc<KeySet>> {
-        self.0.load()
+        self.0.set.load()
+    }
+
+    /// How many times the set was replaced.
+    pub(crate) fn generation(&self) -> usize {
+        self.0.generation.load(Ordering::Acquire)
     }
 }
 
@@ -286,9 +308,11 @@ impl JwtVerifier {
         &self.settings
     }
 
-    /// An id of the current key set (changes whenever it is replaced).
+    /// An id of the current key set (changes whenever it is replaced,
+    /// never to an earlier value). Read it *before* verifying a token to
+    /// be cached.
     pub(crate) fn keys_generation(&self) -> usize {
-        Arc::as_ptr(&*self.keys.load()) as usize
+        self.keys.generation()
     }
 
     /// The current keys.

@@ -383,4 +383,10 @@ async fn the_token_cache_never_outlives_revocation_or_a_key_change() {
     assert_eq!(code(&bearer(&g, &t2).await), "allow");
     auth.verifier().replace_keys(KeySet::new());
     assert_eq!(code(&bearer(&g, &t2).await), "invalid_token");
+    // Later sets, which the allocator may place where the first one lived,
+    // never bring its cached tokens back.
+    for _ in 0..64 {
+        auth.verifier().replace_keys(KeySet::new());
+        assert_eq!(code(&bearer(&g, &t2).await), "invalid_token");
+    }
 }
