@@ -48,7 +48,7 @@ fn normalize_authority(authority: &str, default_port: &str) -> Option<String> {
         }
         _ => (authority, ""),
     };
-    if host.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+    if host.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || !is_host(host) {
         return None;
     }
     let host = decode_unreserved(host)?.to_ascii_lowercase();
@@ -62,6 +62,38 @@ fn normalize_authority(authority: &str, default_port: &str) -> Option<String> {
     } else {
         Some(format!("{host}:{port}"))
     }
+}
+
+/// An IP literal in brackets, or a reg-name (RFC 3986 §3.2.2: unreserved,
+/// percent-encoded and sub-delims characters; no `:` outside brackets).
+fn is_host(host: &str) -> bool {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return !inner.is_empty()
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
+    }
+    host.bytes().all(|b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+            )
+    })
 }
 
 /// Uppercase hex in percent-encodings, and unreserved characters decoded
@@ -185,6 +217,13 @@ mod tests {
             "http://a.example/%4",
             "http://a example/",
             "http://a.example/\u{e9}",
+            // A host that is not one: a stray `:`, an empty or unclosed
+            // IP literal.
+            "http://::",
+            "http://:/",
+            "http://a:b:80/",
+            "http://[]/",
+            "http://[::1/",
         ];
         for input in refused {
             assert_eq!(normalize_htu(input), None, "{input}");
