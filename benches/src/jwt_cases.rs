@@ -96,6 +96,9 @@ pub struct Hs256 {
     plain: JwtAuthenticator,
     cached: JwtAuthenticator,
     miss_cached: JwtAuthenticator,
+    /// The ring's tokens, for jsonwebtoken on the same never-repeating
+    /// input.
+    ring_tokens: Vec<String>,
 }
 
 impl Hs256 {
@@ -115,13 +118,13 @@ impl Hs256 {
         let miss_cached = JwtAuthenticator::new("b", hs_keys(), JwtValidation::new(ISS, AUD))
             .revocation(revocations)
             .token_cache(MISS_CACHE);
-        let ring = (0..ring)
-            .map(|i| parts(&token_for(&header, &enc, i)))
-            .collect();
+        let ring_tokens: Vec<String> = (0..ring).map(|i| token_for(&header, &enc, i)).collect();
+        let ring = ring_tokens.iter().map(|t| parts(t)).collect();
         Self {
             parts: parts(&token),
             token,
             ring,
+            ring_tokens,
             key: DecodingKey::from_secret(SECRET),
             validation: jsonwebtoken_validation(),
             verifier,
@@ -170,9 +173,25 @@ impl Hs256 {
                 black_box(now_or_never(auth.authenticate(black_box(&ctx))).unwrap());
             })
         };
+        let mut j = 0usize;
+        let tokens = &self.ring_tokens;
         vec![
             ring("no_cache", &self.plain),
             ring("cache_miss", &self.miss_cached),
+            // The peer on the same tokens: its typical case, not only the
+            // one hot token of `authenticate`.
+            Case::each("jsonwebtoken_decode", move || {
+                let t = &tokens[j % tokens.len()];
+                j = j.wrapping_add(1);
+                black_box(
+                    jsonwebtoken::decode::<TypicalClaims>(
+                        black_box(t),
+                        &self.key,
+                        &self.validation,
+                    )
+                    .unwrap(),
+                );
+            }),
         ]
     }
 

@@ -228,13 +228,20 @@ async fn casbin_cached(shape: Shape) -> casbin::CachedEnforcer {
 /// the middle, the last, and a deny (a user asking in an organization it
 /// is not a member of), as (user, org, permission, allowed).
 fn positioned(shape: Shape) -> Vec<(&'static str, (String, String, String), bool)> {
-    let at = |m: usize, last: bool| {
+    // Which of the role's permissions: 0 first, 1 middle, 2 last.
+    let at = |m: usize, which: usize| {
         let (u, o, r) = shape.membership(m);
         let r: usize = r.trim_start_matches("role").parse().unwrap();
         let perms: Vec<String> = shape.permissions_of(r).collect();
-        let p = if last { perms.last() } else { perms.first() };
-        (u, o, p.unwrap().clone())
+        let i = match which {
+            0 => 0,
+            1 => perms.len() / 2,
+            _ => perms.len() - 1,
+        };
+        (u, o, perms[i].clone())
     };
+    // The middle organization, role and permission: the middle of the file
+    // for both casbin models (rules by organization then role, or by role).
     let middle = shape.organizations / 2;
     let last = shape.organizations - 1;
     // Membership m is in org m % organizations with role m % roles.
@@ -243,11 +250,15 @@ fn positioned(shape: Shape) -> Vec<(&'static str, (String, String, String), bool
             .find(|m| m % shape.organizations == org && m % shape.roles == role)
             .unwrap_or(org.min(shape.memberships - 1))
     };
+    // From the middle organization on, one holding the middle role.
+    let middle_membership = (0..shape.memberships)
+        .find(|m| m % shape.organizations >= middle && m % shape.roles == shape.roles / 2)
+        .unwrap_or(with(middle, 0));
     let (u0, _, _) = shape.membership(0);
     vec![
-        ("first", at(0, false), true),
-        ("middle", at(with(middle, 0), false), true),
-        ("last", at(with(last, shape.roles - 1), true), true),
+        ("first", at(0, 0), true),
+        ("middle", at(middle_membership, 1), true),
+        ("last", at(with(last, shape.roles - 1), 2), true),
         (
             "deny",
             (

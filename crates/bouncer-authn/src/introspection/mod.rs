@@ -108,12 +108,20 @@ type Outcome = Result<Arc<IntrospectionResponse>, Failure>;
 struct Flights(Mutex<HashMap<[u8; 32], Arc<OnceCell<Outcome>>>>);
 
 impl Flights {
-    fn join(&self, digest: [u8; 32]) -> Arc<OnceCell<Outcome>> {
+    /// A seat on the lookup for `digest`, begun by the first to join; the
+    /// seat leaves when dropped, so a request dropped while it waits (the
+    /// client gone, a timeout) takes its entry out too.
+    fn join(&self, digest: [u8; 32]) -> Seat<'_> {
         let mut map = match self.0.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        map.entry(digest).or_default().clone()
+        let cell = map.entry(digest).or_default().clone();
+        Seat {
+            flights: self,
+            digest,
+            cell,
+        }
     }
 
     fn leave(&self, digest: &[u8; 32], cell: &Arc<OnceCell<Outcome>>) {
@@ -124,6 +132,24 @@ impl Flights {
         if map.get(digest).is_some_and(|c| Arc::ptr_eq(c, cell)) {
             map.remove(digest);
         }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.lock().map_or(0, |m| m.len())
+    }
+}
+
+/// One request's place on a lookup in flight.
+struct Seat<'a> {
+    flights: &'a Flights,
+    digest: [u8; 32],
+    cell: Arc<OnceCell<Outcome>>,
+}
+
+impl Drop for Seat<'_> {
+    fn drop(&mut self) {
+        self.flights.leave(&self.digest, &self.cell);
     }
 }
 
@@ -285,12 +311,13 @@ impl IntrospectionAuthenticator {
         key: &str,
         now_ms: u64,
     ) -> Result<Arc<IntrospectionResponse>, AuthnError> {
-        let cell = self.flights.join(digest);
-        let outcome = cell
+        let seat = self.flights.join(digest);
+        let outcome = seat
+            .cell
             .get_or_init(|| self.fetch(token, key, now_ms))
             .await
             .clone();
-        self.flights.leave(&digest, &cell);
+        drop(seat);
         outcome.map_err(|f| match f {
             Failure::Unavailable(why) => {
                 Fault::unavailable("the introspection endpoint", self.config.retry_after(), why)
@@ -462,18 +489,42 @@ mod tests {
     }
 
     #[test]
-    fn flights_are_left_by_the_last_one_out() {
+    fn a_flight_is_shared_until_its_first_rider_leaves() {
         let f = Flights::default();
         let a = f.join([1; 32]);
         let b = f.join([1; 32]);
-        assert!(Arc::ptr_eq(&a, &b));
-        f.leave(&[1; 32], &a);
+        assert!(Arc::ptr_eq(&a.cell, &b.cell));
+        let a_cell = a.cell.clone();
+        drop(a);
         let c = f.join([1; 32]);
-        assert!(!Arc::ptr_eq(&a, &c), "a new lookup after the first ended");
-        f.leave(&[1; 32], &b);
         assert!(
-            Arc::ptr_eq(&c, &f.join([1; 32])),
+            !Arc::ptr_eq(&a_cell, &c.cell),
+            "a new lookup after the first ended"
+        );
+        drop(b);
+        assert!(
+            Arc::ptr_eq(&c.cell, &f.join([1; 32]).cell),
             "b left someone else's flight alone"
         );
+    }
+
+    #[test]
+    fn a_request_dropped_while_it_waits_leaves_nothing_behind() {
+        let f = Flights::default();
+        let waiting = async {
+            let seat = f.join([2; 32]);
+            // Never finishes: the endpoint is slow.
+            seat.cell
+                .get_or_init(std::future::pending::<Outcome>)
+                .await
+                .clone()
+        };
+        let mut waiting = Box::pin(waiting);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(std::future::Future::poll(waiting.as_mut(), &mut cx).is_pending());
+        assert_eq!(f.len(), 1);
+        // The client went away.
+        drop(waiting);
+        assert_eq!(f.len(), 0);
     }
 }
