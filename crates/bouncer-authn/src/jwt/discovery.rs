@@ -49,12 +49,21 @@ pub async fn discover_issuer(
     issuer: &str,
     config: &JwksConfig,
 ) -> Result<ProviderMetadata, JwksError> {
+    discover_issuer_with(&client(config.timeout()), issuer, config).await
+}
+
+/// [`discover_issuer`] through `http` (a key source's own client: no new
+/// client per rediscovery).
+pub(super) async fn discover_issuer_with(
+    http: &reqwest::Client,
+    issuer: &str,
+    config: &JwksConfig,
+) -> Result<ProviderMetadata, JwksError> {
     check_issuer_url(issuer, config)?;
-    let http = client(config.timeout());
     let mut last = None;
     for candidate in candidates(issuer)? {
         let url = check_issuer_url(&candidate, config)?;
-        let body = match fetch_bounded(&http, &url).await {
+        let body = match fetch_bounded(http, &url).await {
             Ok((body, _)) => body,
             Err(e @ JwksError::Status { .. }) => {
                 last = Some(e);

@@ -502,7 +502,9 @@ impl JwksSource {
             let url = match (&state.jwks_uri, &self.issuer) {
                 (Some(url), _) => url.clone(),
                 (None, Some(issuer)) => {
-                    let meta = super::discovery::discover_issuer(issuer, &self.config).await?;
+                    let meta =
+                        super::discovery::discover_issuer_with(&self.client, issuer, &self.config)
+                            .await?;
                     let url = check_issuer_url(&meta.jwks_uri, &self.config)?;
                     state.jwks_uri = Some(url.clone());
                     url
