@@ -6,7 +6,7 @@
 //! introspection answer cached by one serves all.
 //!
 //! **Depend on this crate** when you run more than one instance. One
-//! [`RedisStore`] implements all four traits:
+//! [`RedisStore`] implements all five traits:
 //!
 //! | trait | keys (under the prefix) | expiry |
 //! |---|---|---|
@@ -21,6 +21,8 @@
 //! **When Redis is unreachable**, every operation fails within the
 //! configured timeouts with a [`Fault::Unavailable`](bouncer_core::Fault):
 //! the gate answers 503 with `Retry-After`, never 401/403 and never allow.
+//! (The introspection cache is the one exception by design: an unreachable
+//! cache is a miss, and the endpoint is asked.)
 //! After a failure the store fails fast for
 //! [`RedisStoreConfig::fail_fast`] (1 s) instead of letting every request
 //! wait for a timeout.

@@ -9,8 +9,8 @@
 //!    an issuer with a path; the form RFC 8414 §5 describes)
 //! 3. `https://as.example/tenant/.well-known/openid-configuration`
 //!
-//! Only an HTTP error status (a 404: "not served here") moves on to the
-//! next; a server that cannot be reached, or a document that names another
+//! Only a non-success HTTP status (a 404: "not served here", or any
+//! other) moves on to the next; a server that cannot be reached, or a document that names another
 //! issuer, ends discovery with an error. The discovered `issuer` must equal
 //! the configured one exactly (RFC 8414 §3.3), and the issuer and its
 //! `jwks_uri` must be `https`, or `http` on loopback behind
