@@ -245,7 +245,12 @@ impl People {
             }
             _ => {
                 let at = encode_raw(record, &mut self.records);
-                u32::try_from(at / 4 + 1).unwrap_or(u32::MAX)
+                match u32::try_from(at / 4 + 1) {
+                    Ok(i) if i & INLINE == 0 => i,
+                    // Past 8 GiB of side records: not placed, so the
+                    // principal is unknown (refused), never another's.
+                    _ => return,
+                }
             }
         };
         let [t0, t1, t2, t3] = tag_of(h).to_le_bytes();

@@ -340,8 +340,8 @@ impl Snapshot {
     /// identity provider may know users the policy does not; they simply
     /// hold no roles).
     pub fn account_state(&self, subject: &str) -> AccountState {
-        self.people
-            .get(subject)
+        // Through the overlay, as every other lookup of a principal.
+        self.person(subject)
             .and_then(|p| self.states.get(p.state() as usize).copied())
             .unwrap_or(AccountState::Active)
     }
