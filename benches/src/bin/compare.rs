@@ -3,7 +3,8 @@
 //! per case (every group without arguments); `compare --icount <group>
 //! <case> <n>` only sets the group up and runs that case `n` times, for
 //! `valgrind --tool=callgrind` to count instructions (`cargo xtask bench`
-//! runs it twice, with n and 2n, and takes the difference).
+//! counts only inside the measured loop, `--toggle-collect`, and divides
+//! by n).
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout, clippy::panic)]
 
 use bouncer_benches::jwt_cases::{Asymmetric, Hs256, RING};
