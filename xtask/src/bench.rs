@@ -433,7 +433,13 @@ fn in_process_report(
         let mut rows: Vec<&Timed> = timed.iter().filter(|((tg, _), _)| tg == g).collect();
         rows.sort_by(|a, b| a.0 .1.cmp(&b.0 .1));
         for ((_, c), (ns, ratio)) in rows {
-            writeln!(r, "| {c} | {} | {ratio:.0}× |", fmt_ns(*ns))?;
+            // Below 10×, two decimals: a ratio under one must not read 0×.
+            let ratio = if *ratio < 10.0 {
+                format!("{ratio:.2}")
+            } else {
+                format!("{ratio:.0}")
+            };
+            writeln!(r, "| {c} | {} | {ratio}× |", fmt_ns(*ns))?;
         }
         writeln!(r)?;
     }
